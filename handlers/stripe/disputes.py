@@ -1,0 +1,24 @@
+"""Disputes: flag the order when opened, record the outcome when closed."""
+
+from __future__ import annotations
+
+from handlers.stripe.objects import data_object
+from handlers.stripe.provider import NAME
+from handlers.stripe.refunds import order_for_charge
+from shopsync import orders
+from shopsync.registry import EventContext, registry
+
+OUTCOMES = {"won": "won", "lost": "lost", "warning_closed": "won"}
+
+
+@registry.on(NAME, "charge.dispute.created")
+def open_dispute(ctx: EventContext) -> None:
+    dispute = data_object(ctx)
+    orders.record_dispute(ctx, order_for_charge(ctx, dispute), outcome=None)
+
+
+@registry.on(NAME, "charge.dispute.closed")
+def close_dispute(ctx: EventContext) -> None:
+    dispute = data_object(ctx)
+    outcome = OUTCOMES.get(str(dispute.get("status")))
+    orders.record_dispute(ctx, order_for_charge(ctx, dispute), outcome=outcome)

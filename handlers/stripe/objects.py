@@ -1,0 +1,54 @@
+"""Reading the fields shopsync needs from Stripe objects, with their linking conventions.
+
+A store links a Stripe payment to its order by putting the store's order id in
+`metadata.order_id` (PaymentIntents, Charges, Checkout Sessions) or in
+`client_reference_id` (Checkout Sessions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shopsync.errors import Unprocessable
+from shopsync.registry import EventContext
+
+
+def data_object(ctx: EventContext) -> dict[str, Any]:
+    data = ctx.payload.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        raise Unprocessable("event has no data.object")
+    return obj
+
+
+def order_id_of(obj: dict[str, Any]) -> str | None:
+    metadata = obj.get("metadata")
+    candidates = [obj.get("client_reference_id")]
+    if isinstance(metadata, dict):
+        candidates.insert(0, metadata.get("order_id"))
+    for value in candidates:
+        if isinstance(value, str | int) and str(value).strip():
+            return str(value).strip()[:255]
+    return None
+
+
+def amount(obj: dict[str, Any], *names: str) -> int:
+    for name in names:
+        value = obj.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    raise Unprocessable(f"missing amount ({' or '.join(names)})")
+
+
+def currency(obj: dict[str, Any]) -> str:
+    value = obj.get("currency")
+    if not isinstance(value, str) or len(value) != 3:
+        raise Unprocessable("missing or invalid currency")
+    return value.upper()
+
+
+def reference(value: object) -> str | None:
+    """An expandable field: either an id string or an object with an `id`."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None

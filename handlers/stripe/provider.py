@@ -1,0 +1,130 @@
+"""How Stripe deliveries are verified and read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+import stripe
+
+from handlers.stripe import samples
+from shopsync.clock import from_timestamp
+from shopsync.errors import Ignored, InvalidPayload, InvalidSignature
+from shopsync.payloads import decode_utf8, parse_json_object
+from shopsync.registry import Delivery, EventContext, IncomingRequest, Provider, registry
+
+NAME = "stripe"
+TOLERANCE_SECONDS = 300
+SIGNATURE_HEADER = "Stripe-Signature"
+
+EVENT_TYPES = frozenset({
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+    "payment_intent.processing",
+    "charge.refunded",
+    "refund.created",
+    "refund.updated",
+    "refund.failed",
+    "charge.dispute.created",
+    "charge.dispute.closed",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "invoice.payment_action_required",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.trial_will_end",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+})
+
+
+def verify(incoming: IncomingRequest, secrets_: Sequence[str], now: float) -> Delivery:
+    """Check the signature with the SDK on the raw body, then parse it."""
+    header = incoming.headers.get(SIGNATURE_HEADER)
+    if not header:
+        raise InvalidSignature(f"missing {SIGNATURE_HEADER} header")
+    text = decode_utf8(incoming.body)
+    _check_timestamp(header, now)
+    if not any(_signed_with(text, header, secret) for secret in secrets_):
+        raise InvalidSignature("no valid v1 signature for this endpoint's secrets")
+    payload = parse_json_object(text)
+    return Delivery(
+        event_id=_text(payload.get("id")) or _fallback_id(text),
+        event_type=_text(payload.get("type")),
+        occurred_at=from_timestamp(_created(payload, now)),
+        payload_text=text,
+    )
+
+
+def _check_timestamp(header: str, now: float) -> None:
+    # The SDK rejects only old timestamps; a replay signed "in the future" must fail too.
+    stamps = [part[2:] for part in header.split(",") if part.strip().startswith("t=")]
+    try:
+        timestamp = int(stamps[0].strip())
+    except (IndexError, ValueError):
+        raise InvalidSignature("signature header has no timestamp") from None
+    if abs(now - timestamp) > TOLERANCE_SECONDS:
+        raise InvalidSignature(f"timestamp outside the {TOLERANCE_SECONDS} s tolerance")
+
+
+def _signed_with(text: str, header: str, secret: str) -> bool:
+    try:
+        stripe.WebhookSignature.verify_header(text, header, secret, tolerance=TOLERANCE_SECONDS)
+    except (stripe.SignatureVerificationError, ValueError, TypeError):
+        return False
+    return True
+
+
+def _text(value: object) -> str:
+    return value[:255] if isinstance(value, str) else ""
+
+
+def _fallback_id(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _created(payload: dict[str, Any], now: float) -> float:
+    created = payload.get("created")
+    return float(created) if isinstance(created, int | float) and created > 0 else now
+
+
+def decode(text: str) -> dict[str, Any]:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise InvalidPayload("stored Stripe payload is not an object")
+    return value
+
+
+def screen(ctx: EventContext) -> None:
+    """Test-mode events never touch a live store's orders."""
+    if ctx.store.livemode and ctx.payload.get("livemode") is False:
+        raise Ignored("test-mode event on a live store")
+
+
+def sign(body: bytes, secret: str, timestamp: float, _event_id: str) -> dict[str, str]:
+    header = stripe.WebhookSignature.generate_signature_header(
+        body.decode(), secret, timestamp=int(timestamp)
+    )
+    return {SIGNATURE_HEADER: header, "Content-Type": "application/json"}
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_hex(24)
+
+
+PROVIDER = registry.add_provider(
+    Provider(
+        name=NAME, event_types=EVENT_TYPES, verify=verify, decode=decode,
+        new_secret=new_secret, sign=sign, screen=screen, sample=samples.sample,
+        description="Stripe payments, refunds, disputes and subscriptions",
+    )
+)

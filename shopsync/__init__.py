@@ -1,0 +1,1 @@
+"""shopsync: webhook order sync for online stores."""

@@ -1,0 +1,73 @@
+"""Database engine and sessions: one engine per process, safe across RQ's fork."""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlmodel import Session
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def create_engine_for(database_url: str, *, pool_size: int = 5) -> Engine:
+    """Build the engine for `database_url`; nothing connects until first use."""
+    if database_url.startswith("sqlite"):
+        engine = _create_sqlite_engine(database_url)
+    else:
+        engine = create_engine(
+            database_url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_recycle=300,
+            connect_args={"connect_timeout": 5},
+        )
+    _dispose_pool_after_fork(engine)
+    return engine
+
+
+def _create_sqlite_engine(database_url: str) -> Engine:
+    path = database_url.removeprefix("sqlite:///")
+    if path and path != ":memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    engine = create_engine(
+        database_url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # WAL lets the web process read while a worker writes; the busy timeout turns
+    # writer contention into waiting instead of "database is locked" errors.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _dispose_pool_after_fork(engine: Engine) -> None:
+    """A forked RQ work-horse must open its own connections, never reuse the parent's."""
+    ref = weakref.ref(engine)
+
+    def reset_in_child() -> None:
+        child_engine = ref()
+        if child_engine is not None:
+            child_engine.dispose(close=False)
+
+    os.register_at_fork(after_in_child=reset_in_child)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session whose work commits on success and rolls back on any error."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session

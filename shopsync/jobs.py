@@ -1,0 +1,103 @@
+"""RQ jobs and how they are scheduled.
+
+Redis carries only wake-ups: the web process pushes new inbox ids onto a list and makes
+sure one `drain_inbox` job is queued. A drain job works the list in batches, so RQ's
+~20 Redis commands per job are paid once per batch rather than once per event, and it
+lingers briefly for new arrivals so a steady trickle is handled without a job each.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+from redis import Redis
+
+from shopsync import inbox, runtime
+from shopsync.processing import RetryPolicy, process_batch
+from shopsync.queue import (
+    DRAIN_PENDING_KEY,
+    DRAIN_PENDING_TTL_SECONDS,
+    INBOX_LIST,
+    get_queue,
+)
+from shopsync.registry import registry
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+DRAIN_JOB_SECONDS = 60
+DRAIN_JOB_TIMEOUT = DRAIN_JOB_SECONDS + 60
+
+
+def wake_workers(redis: Redis, ids: Sequence[int]) -> None:
+    """Push ids for the workers and queue a drain job unless one is already waiting."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.rpush(INBOX_LIST, *ids)
+    pipe.set(DRAIN_PENDING_KEY, 1, nx=True, ex=DRAIN_PENDING_TTL_SECONDS)
+    _, drain_needed = pipe.execute()
+    if drain_needed:
+        enqueue_drain(redis)
+
+
+def enqueue_drain(redis: Redis) -> None:
+    get_queue(redis).enqueue(
+        drain_inbox, job_timeout=DRAIN_JOB_TIMEOUT, result_ttl=0, failure_ttl=86400
+    )
+
+
+def drain_inbox() -> int:
+    """Work inbox ids from Redis until the list stays empty; returns events worked."""
+    rt = runtime.current()
+    redis = rt.redis
+    # Clearing the flag first lets the next arrival queue another drain job, which a
+    # second idle worker picks up: that is how drains run in parallel.
+    redis.delete(DRAIN_PENDING_KEY)
+    policy = retry_policy()
+    deadline = time.monotonic() + DRAIN_JOB_SECONDS
+    worked = 0
+    linger = rt.settings.drain_linger_seconds
+    while time.monotonic() < deadline:
+        ids = _next_batch(redis, linger)
+        if not ids:
+            return worked
+        worked += len(process_batch(rt.engine, registry, ids, policy))
+    if redis.llen(INBOX_LIST):
+        redis.set(DRAIN_PENDING_KEY, 1, ex=DRAIN_PENDING_TTL_SECONDS)
+        enqueue_drain(redis)
+    return worked
+
+
+def _next_batch(redis: Redis, linger: int) -> list[int]:
+    raw = redis.lpop(INBOX_LIST, BATCH_SIZE)
+    if not raw and linger > 0:
+        popped = redis.blpop([INBOX_LIST], timeout=linger)
+        raw = [popped[1]] if popped else []
+    return sorted({int(value) for value in raw or []})  # type: ignore[union-attr]
+
+
+def process_event(event_id: int) -> int:
+    """Work one inbox row now (used by replay); a no-op if another worker owns it."""
+    rt = runtime.current()
+    return len(process_batch(rt.engine, registry, [event_id], retry_policy()))
+
+
+def relay() -> int:
+    """Push rows whose wake-up was lost, whose retry is due or whose claim expired."""
+    rt = runtime.current()
+    inbox.unpark_ready(rt.engine)
+    ids = inbox.take_due(rt.engine)
+    if ids:
+        log.info("relay re-queued %d events", len(ids))
+        wake_workers(rt.redis, ids)
+    return len(ids)
+
+
+def retry_policy() -> RetryPolicy:
+    settings = runtime.current().settings
+    return RetryPolicy(
+        max_attempts=settings.max_attempts,
+        base_delay=settings.retry_base_delay,
+        lease=settings.claim_lease,
+    )

@@ -1,0 +1,1 @@
+"""Alembic migrations for shopsync's tables."""

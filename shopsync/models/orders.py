@@ -1,0 +1,108 @@
+"""Customers, orders and everything that hangs off an order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from shopsync.clock import utcnow
+
+
+class Customer(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("store_id", "email", name="uq_customer_email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    email: str = Field(max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Order(SQLModel, table=True):
+    """An order as the store knows it; amounts are integers in the currency's minor unit."""
+
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("store_id", "external_id", name="uq_order_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    external_id: str = Field(max_length=255)
+    # The unguessable token in the customer's status page URL.
+    public_token: str = Field(max_length=64, unique=True)
+    number: str | None = Field(default=None, max_length=64)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    email: str | None = Field(default=None, max_length=320)
+    currency: str | None = Field(default=None, max_length=3)
+    total_amount: int | None = None
+    # Each dimension only moves forward; `state` is derived from them (see orders.py).
+    state: str = Field(default="awaiting_payment", max_length=30)
+    payment_status: str = Field(default="awaiting_payment", max_length=30)
+    fulfillment_status: str = Field(default="unfulfilled", max_length=30)
+    # The payment provider's id for the payment (a Stripe PaymentIntent), to find the
+    # order from refunds and disputes that carry no order id.
+    payment_reference: str | None = Field(default=None, max_length=255, index=True)
+    paid_amount: int = 0
+    refunded_amount: int = 0
+    canceled: bool = False
+    disputed: bool = False
+    dispute_status: str | None = Field(default=None, max_length=30)
+    needs_attention: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class OrderLineItem(SQLModel, table=True):
+    __tablename__ = "order_line_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    name: str = Field(max_length=300)
+    sku: str | None = Field(default=None, max_length=120)
+    quantity: int = 1
+    unit_amount: int | None = None
+
+
+class Shipment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("store_id", "external_id", name="uq_shipment_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    external_id: str = Field(max_length=255)
+    carrier: str | None = Field(default=None, max_length=120)
+    tracking_number: str | None = Field(default=None, max_length=120)
+    tracking_url: str | None = Field(default=None, max_length=1000)
+    status: str = Field(default="shipped", max_length=30)
+    estimated_delivery: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Refund(SQLModel, table=True):
+    """One refund by its provider id, so a redelivered refund is counted once."""
+
+    __table_args__ = (UniqueConstraint("store_id", "external_id", name="uq_refund_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    external_id: str = Field(max_length=255)
+    amount: int
+
+
+class TimelineEntry(SQLModel, table=True):
+    """A milestone in an order's life, pointing at the webhook event that caused it."""
+
+    __tablename__ = "timeline_entry"
+    __table_args__ = (UniqueConstraint("order_id", "milestone", name="uq_timeline_milestone"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id")
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    milestone: str = Field(max_length=60)
+    message: str = Field(max_length=300)
+    webhook_event_id: int | None = Field(default=None, foreign_key="webhook_event.id")
+    occurred_at: datetime
+    created_at: datetime = Field(default_factory=utcnow)

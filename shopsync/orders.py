@@ -1,0 +1,271 @@
+"""Order service: what payment, refund, cancel and dispute events do to an order.
+
+Knows nothing of HTTP or of any provider's payload shape: handlers translate payloads
+into the facts below and call these functions inside the event's transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import select
+
+from shopsync.clock import utcnow
+from shopsync.crypto import new_token
+from shopsync.errors import OrderNotYetKnown
+from shopsync.inbox import PAYMENT_KEY_PREFIX
+from shopsync.lifecycle import (
+    CANCELED,
+    MILESTONE_MESSAGES,
+    Fulfillment,
+    Payment,
+    advance_fulfillment,
+    advance_payment,
+    derive_state,
+)
+from shopsync.models import Customer, Order, OrderLineItem, Refund, TimelineEntry
+from shopsync.registry import EventContext
+
+
+@dataclass(frozen=True)
+class LineItemFacts:
+    name: str
+    quantity: int = 1
+    sku: str | None = None
+    unit_amount: int | None = None
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What an event says about an order; None means "not said", never "clear it"."""
+
+    external_id: str
+    number: str | None = None
+    email: str | None = None
+    customer_name: str | None = None
+    currency: str | None = None
+    total_amount: int | None = None
+    line_items: list[LineItemFacts] = field(default_factory=list)
+
+
+def find_order(ctx: EventContext, external_id: str) -> Order:
+    """The order, locked for this transaction; parks the event if it is not known yet."""
+    order = _load(ctx, external_id)
+    if order is None:
+        raise OrderNotYetKnown(external_id)
+    return order
+
+
+def find_order_by_payment(ctx: EventContext, payment_reference: str) -> Order | None:
+    statement = (
+        select(Order)
+        .where(Order.store_id == ctx.store.id, Order.payment_reference == payment_reference)
+        .with_for_update()
+    )
+    return ctx.session.exec(statement).first()
+
+
+
+
+
+def link_payment(ctx: EventContext, order: Order, payment_reference: str | None) -> None:
+    """Remember the payment's id, waking events parked until it could be linked."""
+    if payment_reference and order.payment_reference is None:
+        order.payment_reference = payment_reference[:255]
+        ctx.arrived.append(PAYMENT_KEY_PREFIX + order.payment_reference)
+
+
+def find_order_for_payment(ctx: EventContext, payment_reference: str) -> Order:
+    """The order paid by this payment; parks the event until the link is known."""
+    order = find_order_by_payment(ctx, payment_reference)
+    if order is None:
+        raise OrderNotYetKnown(PAYMENT_KEY_PREFIX + payment_reference[:200])
+    return order
+
+
+def _load(ctx: EventContext, external_id: str) -> Order | None:
+    statement = (
+        select(Order)
+        .where(Order.store_id == ctx.store.id, Order.external_id == external_id)
+        .with_for_update()
+    )
+    return ctx.session.exec(statement).first()
+
+
+def upsert_order(ctx: EventContext, facts: OrderFacts) -> Order:
+    """Create the order or fill in what it lacks; never overwrites known values with None."""
+    order = _load(ctx, facts.external_id)
+    if order is None:
+        order = _create(ctx, facts)
+    _fill(order, facts)
+    if facts.email and order.customer_id is None:
+        order.customer_id = _customer_id(ctx, facts.email, facts.customer_name)
+    if facts.line_items and not _has_line_items(ctx, order):
+        _add_line_items(ctx, order, facts.line_items)
+    touch(ctx, order)
+    return order
+
+
+def _create(ctx: EventContext, facts: OrderFacts) -> Order:
+    assert ctx.store.id is not None
+    order = Order(
+        store_id=ctx.store.id, external_id=facts.external_id, public_token=new_token()
+    )
+    ctx.session.add(order)
+    ctx.session.flush()
+    add_milestone(ctx, order, "created")
+    ctx.arrived.append(facts.external_id)
+    return order
+
+
+def _fill(order: Order, facts: OrderFacts) -> None:
+    for name in ("number", "email", "total_amount"):
+        value = getattr(facts, name)
+        if value is not None and getattr(order, name) is None:
+            setattr(order, name, value)
+    if facts.currency and order.currency is None:
+        order.currency = facts.currency.upper()
+
+
+def _customer_id(ctx: EventContext, email: str, name: str | None) -> int | None:
+    email = email.strip().lower()
+    statement = select(Customer).where(Customer.store_id == ctx.store.id, Customer.email == email)
+    customer = ctx.session.exec(statement).first()
+    if customer is None:
+        assert ctx.store.id is not None
+        customer = Customer(store_id=ctx.store.id, email=email, name=name)
+        ctx.session.add(customer)
+        ctx.session.flush()
+    return customer.id
+
+
+def _has_line_items(ctx: EventContext, order: Order) -> bool:
+    statement = select(OrderLineItem.id).where(OrderLineItem.order_id == order.id).limit(1)
+    return ctx.session.exec(statement).first() is not None
+
+
+def _add_line_items(ctx: EventContext, order: Order, items: list[LineItemFacts]) -> None:
+    assert order.id is not None
+    for item in items:
+        ctx.session.add(
+            OrderLineItem(
+                store_id=order.store_id, order_id=order.id, name=item.name[:300],
+                sku=item.sku, quantity=item.quantity, unit_amount=item.unit_amount,
+            )
+        )
+
+
+def record_payment(ctx: EventContext, order: Order, *, amount: int, currency: str) -> None:
+    """Mark paid when amount and currency match the order; otherwise flag it for the owner."""
+    currency = currency.upper()
+    if order.total_amount is None:
+        order.total_amount, order.currency = amount, order.currency or currency
+    if currency != order.currency or amount != order.total_amount:
+        flag_attention(
+            ctx, order,
+            f"payment of {amount} {currency} does not match order total "
+            f"{order.total_amount} {order.currency}",
+        )
+        return
+    order.paid_amount = max(order.paid_amount, amount)
+    _advance_payment(ctx, order, Payment.PAID)
+    if order.canceled:
+        flag_attention(ctx, order, "payment received for a canceled order")
+
+
+def record_payment_failed(ctx: EventContext, order: Order) -> None:
+    _advance_payment(ctx, order, Payment.FAILED)
+
+
+def record_refund(
+    ctx: EventContext, order: Order, *, amount: int, refund_id: str | None = None,
+    cumulative: bool = False,
+) -> None:
+    """Count a refund once: by its id, or as a provider's cumulative refunded total."""
+    total = amount if cumulative else _refund_total_with(ctx, order, refund_id, amount)
+    order.refunded_amount = max(order.refunded_amount, total)
+    reference = order.total_amount or order.paid_amount
+    full = reference > 0 and order.refunded_amount >= reference
+    _advance_payment(ctx, order, Payment.REFUNDED if full else Payment.PARTIALLY_REFUNDED)
+
+
+def _refund_total_with(ctx: EventContext, order: Order, refund_id: str | None, amount: int) -> int:
+    assert order.id is not None
+    refund_key = refund_id or f"event:{ctx.event.id}"
+    existing = ctx.session.exec(
+        select(Refund).where(Refund.store_id == order.store_id, Refund.external_id == refund_key)
+    ).first()
+    if existing is None:
+        ctx.session.add(
+            Refund(store_id=order.store_id, order_id=order.id, external_id=refund_key, amount=amount)
+        )
+        ctx.session.flush()
+    amounts = ctx.session.exec(select(Refund.amount).where(Refund.order_id == order.id)).all()
+    return sum(amounts)
+
+
+def record_cancel(ctx: EventContext, order: Order) -> None:
+    if not order.canceled:
+        order.canceled = True
+        add_milestone(ctx, order, CANCELED)
+    touch(ctx, order)
+
+
+def record_dispute(ctx: EventContext, order: Order, *, outcome: str | None) -> None:
+    """Open a dispute (outcome None) or close it as "won"/"lost"; a close is never reopened."""
+    order.disputed = True
+    add_milestone(ctx, order, "disputed")
+    if outcome in ("won", "lost"):
+        order.dispute_status = outcome
+        add_milestone(ctx, order, f"dispute_{outcome}")
+    elif order.dispute_status is None:
+        order.dispute_status = "open"
+    touch(ctx, order)
+
+
+def record_fulfillment(ctx: EventContext, order: Order, target: Fulfillment) -> None:
+    if advance_fulfillment(order, target):
+        add_milestone(ctx, order, target.value)
+    touch(ctx, order)
+
+
+def flag_attention(ctx: EventContext, order: Order, reason: str) -> None:
+    order.needs_attention = reason[:300]
+    add_milestone(ctx, order, "needs_attention", detail=reason)
+    touch(ctx, order)
+
+
+def _advance_payment(ctx: EventContext, order: Order, target: Payment) -> None:
+    if advance_payment(order, target):
+        add_milestone(ctx, order, target.value)
+    touch(ctx, order)
+
+
+def touch(ctx: EventContext, order: Order) -> None:
+    order.state = derive_state(order)
+    order.updated_at = utcnow()
+    ctx.session.add(order)
+
+
+def add_milestone(ctx: EventContext, order: Order, milestone: str, detail: str | None = None,
+                  occurred_at: datetime | None = None) -> None:
+    """Append a timeline entry unless the order already reached this milestone."""
+    assert order.id is not None
+    exists = ctx.session.exec(
+        select(TimelineEntry.id).where(
+            TimelineEntry.order_id == order.id, TimelineEntry.milestone == milestone
+        )
+    ).first()
+    if exists is not None:
+        return
+    ctx.session.add(
+        TimelineEntry(
+            store_id=order.store_id, order_id=order.id, milestone=milestone,
+            message=(detail or MILESTONE_MESSAGES.get(milestone, milestone))[:300],
+            webhook_event_id=ctx.event.id, occurred_at=occurred_at or ctx.event.occurred_at,
+        )
+    )
+
+
+__all__ = ["Fulfillment", "Payment"]

@@ -1,0 +1,113 @@
+"""Shipping service: shipments and their tracking move an order towards delivered.
+
+Shipment statuses only move forward (label_created → in_transit → out_for_delivery /
+available_for_pickup → delivered). Once the order is fully shipped, its fulfillment
+stage follows its least advanced shipment, so a two-parcel order is delivered when
+both parcels are. Problems (exception, returned) flag the order for the owner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import select
+
+from shopsync import orders
+from shopsync.clock import utcnow
+from shopsync.lifecycle import FULFILLMENT_ORDER, Fulfillment
+from shopsync.models import Order, Shipment
+from shopsync.registry import EventContext
+
+SHIPMENT_RANK = {
+    "label_created": 0,
+    "in_transit": 1,
+    "out_for_delivery": 2,
+    "available_for_pickup": 2,
+    "delivered": 3,
+}
+PROBLEM_STATUSES = frozenset({"exception", "returned", "failure"})
+STAGE_FOR_RANK = {
+    0: Fulfillment.SHIPPED,
+    1: Fulfillment.SHIPPED,
+    2: Fulfillment.OUT_FOR_DELIVERY,
+    3: Fulfillment.DELIVERED,
+}
+
+
+@dataclass(frozen=True)
+class ShipmentFacts:
+    """What a store or carrier says about one parcel; None means "not said"."""
+
+    external_id: str
+    status: str = "in_transit"
+    carrier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    estimated_delivery: datetime | None = None
+    # True when this shipment carries only part of the order.
+    partial: bool = False
+
+
+def record_shipment(ctx: EventContext, order: Order, facts: ShipmentFacts) -> Shipment:
+    """Create or update the shipment, then move the order's fulfillment forward."""
+    shipment = _upsert(ctx, order, facts)
+    if facts.status in PROBLEM_STATUSES:
+        orders.flag_attention(ctx, order, f"delivery problem: {facts.status}")
+    target = Fulfillment.PARTIALLY_SHIPPED if facts.partial else Fulfillment.SHIPPED
+    orders.record_fulfillment(ctx, order, target)
+    follow_shipments(ctx, order)
+    return shipment
+
+
+def mark_fully_shipped(ctx: EventContext, order: Order) -> None:
+    """The store says everything has shipped (Shopify `orders/fulfilled`, say)."""
+    orders.record_fulfillment(ctx, order, Fulfillment.SHIPPED)
+    follow_shipments(ctx, order)
+
+
+def mark_delivered(ctx: EventContext, order: Order) -> None:
+    """The store says the whole order arrived, whatever its parcels last reported."""
+    orders.record_fulfillment(ctx, order, Fulfillment.DELIVERED)
+
+
+def follow_shipments(ctx: EventContext, order: Order) -> None:
+    fully_shipped = FULFILLMENT_ORDER.index(Fulfillment(order.fulfillment_status)) >= (
+        FULFILLMENT_ORDER.index(Fulfillment.SHIPPED)
+    )
+    ranks = [SHIPMENT_RANK.get(s.status, 0) for s in _shipments(ctx, order)]
+    if fully_shipped and ranks:
+        orders.record_fulfillment(ctx, order, STAGE_FOR_RANK[min(ranks)])
+
+
+def _shipments(ctx: EventContext, order: Order) -> list[Shipment]:
+    return list(ctx.session.exec(select(Shipment).where(Shipment.order_id == order.id)))
+
+
+def _upsert(ctx: EventContext, order: Order, facts: ShipmentFacts) -> Shipment:
+    assert order.id is not None
+    shipment = ctx.session.exec(
+        select(Shipment).where(
+            Shipment.store_id == order.store_id, Shipment.external_id == facts.external_id
+        )
+    ).first()
+    if shipment is None:
+        shipment = Shipment(
+            store_id=order.store_id, order_id=order.id, external_id=facts.external_id,
+            status="label_created",
+        )
+    _apply(shipment, facts)
+    ctx.session.add(shipment)
+    ctx.session.flush()
+    return shipment
+
+
+def _apply(shipment: Shipment, facts: ShipmentFacts) -> None:
+    for name in ("carrier", "tracking_number", "tracking_url", "estimated_delivery"):
+        value = getattr(facts, name)
+        if value is not None:
+            setattr(shipment, name, value)
+    new_rank = SHIPMENT_RANK.get(facts.status)
+    if new_rank is not None and new_rank > SHIPMENT_RANK.get(shipment.status, 0):
+        shipment.status = facts.status
+    shipment.updated_at = utcnow()

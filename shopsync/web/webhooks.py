@@ -1,0 +1,60 @@
+"""Webhook receipt: read the raw body, hand it to ingest, map the outcome to HTTP."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, request
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from shopsync import ingest
+from shopsync.app import app_state
+from shopsync.errors import PayloadTooLarge, WebhookError
+from shopsync.registry import IncomingRequest, registry
+
+bp = Blueprint("webhooks", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.route("/webhooks/<provider>/<key>", methods=["POST", "GET", "HEAD"])
+def receive(provider: str, key: str) -> tuple[dict[str, str], int]:
+    """Any 2xx tells the provider we have it; so answer 200 only once it is durable."""
+    state = app_state()
+    try:
+        incoming = IncomingRequest(
+            method=request.method,
+            headers=request.headers,
+            body=_read_body(state.runtime.settings.max_body_bytes),
+            content_type=request.mimetype,
+        )
+        receipt = ingest.receive(
+            state.runtime, state.directory, registry,
+            provider_name=provider, key=key, incoming=incoming,
+        )
+    except WebhookError as refused:
+        log.info("refused %s delivery: %s", provider[:40], refused)
+        return {"error": str(refused)}, refused.status
+    except DBAPIError as error:
+        log.error("database unavailable while receiving %s (%s)", provider[:40], type(error).__name__)
+        return {"error": "temporarily unavailable, retry later"}, 503
+    if receipt is ingest.Receipt.UNKNOWN_ENDPOINT:
+        return {"error": "not found"}, 404
+    return {"status": receipt.value}, 200
+
+
+def _read_body(limit: int) -> bytes:
+    """The raw bytes, before anything parses them; over `limit` is a 413 either way."""
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"body larger than {limit} bytes")
+    request.max_content_length = limit
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise PayloadTooLarge(f"body larger than {limit} bytes") from None
+
+
+@bp.after_app_request
+def _no_store(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
