@@ -23,7 +23,6 @@ class AppState:
 def create_app(settings: Settings | None = None) -> Flask:
     """Build an app for `settings` (the environment's when None)."""
     from handlers import load_all  # the registry is filled once, at start-up
-
     from shopsync import web
 
     settings = settings or Settings.from_env()

@@ -59,7 +59,11 @@ def store_create(name: str, as_json: bool, test_mode: bool) -> None:
 
     rt = build_runtime()
     created = create_store(
-        rt.engine, rt.vault, registry, name=name, public_url=rt.settings.public_url,
+        rt.engine,
+        rt.vault,
+        registry,
+        name=name,
+        public_url=rt.settings.public_url,
         livemode=not test_mode,
     )
     if as_json:
@@ -68,7 +72,9 @@ def store_create(name: str, as_json: bool, test_mode: bool) -> None:
     click.echo(f"store {created.store_id}: {created.name}")
     click.echo(f"API key (shown once): {created.api_key}")
     for endpoint in created.endpoints:
-        click.echo(f"  {endpoint.provider:<12} {endpoint.url}\n  {'':<12} secret: {endpoint.secret}")
+        click.echo(
+            f"  {endpoint.provider:<12} {endpoint.url}\n  {'':<12} secret: {endpoint.secret}"
+        )
 
 
 @cli.command()
@@ -99,12 +105,18 @@ def dev(port: int, host: str) -> None:
     run_dev(host=host, port=port)
 
 
-def main() -> None:
+def _add_command_groups() -> None:
     from shopsync.cli_events import events
     from shopsync.cli_simulate import simulate
 
     cli.add_command(events)
     cli.add_command(simulate)
+
+
+_add_command_groups()
+
+
+def main() -> None:
     try:
         cli(standalone_mode=True)
     except ConfigError as error:

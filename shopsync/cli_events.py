@@ -45,8 +45,20 @@ def show_event(event_id: int, payload: bool) -> None:
         event = session.get(WebhookEvent, event_id)
     if event is None:
         raise click.ClickException(f"no event {event_id}")
-    for name in ("id", "store_id", "provider", "event_id", "event_type", "status", "attempts",
-                 "last_error", "occurred_at", "received_at", "processed_at", "waiting_for"):
+    for name in (
+        "id",
+        "store_id",
+        "provider",
+        "event_id",
+        "event_type",
+        "status",
+        "attempts",
+        "last_error",
+        "occurred_at",
+        "received_at",
+        "processed_at",
+        "waiting_for",
+    ):
         click.echo(f"{name:<13} {getattr(event, name)}")
     if payload:
         click.echo(event.payload)

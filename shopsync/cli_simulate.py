@@ -21,8 +21,9 @@ from shopsync.devserver import DEMO_FILE
 @click.option("--order", "order_id", default=None, help="Store order id (default: random).")
 @click.option("--url", default=None, help="Webhook URL (default: the demo store's).")
 @click.option("--secret", default=None, help="Signing secret (default: the demo store's).")
-def simulate(provider: str, event_type: str, order_id: str | None, url: str | None,
-             secret: str | None) -> None:
+def simulate(
+    provider: str, event_type: str, order_id: str | None, url: str | None, secret: str | None
+) -> None:
     """Sign a sample EVENT_TYPE from PROVIDER and POST it, as the provider would."""
     from handlers import load_all
     from shopsync.registry import registry
@@ -44,7 +45,9 @@ def _target(provider: str, url: str | None, secret: str | None) -> tuple[str, st
         return url, secret
     path = Path(Settings.from_env().instance_path) / DEMO_FILE
     if not path.exists():
-        raise click.UsageError("no demo store yet: run `shopsync dev` first, or pass --url and --secret")
+        raise click.UsageError(
+            "no demo store yet: run `shopsync dev` first, or pass --url and --secret"
+        )
     demo = json.loads(path.read_text())
     for endpoint in demo["endpoints"]:
         if endpoint["provider"] == provider:

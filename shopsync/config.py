@@ -20,7 +20,7 @@ from shopsync.errors import ConfigError
 Environment = Literal["development", "production", "test"]
 ENVIRONMENTS: tuple[Environment, ...] = ("development", "production", "test")
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 # Known-weak values that must never sign sessions or encrypt credentials in production.
 WEAK_SECRET_KEYS = frozenset({"", "dev", "secret", "changeme", "change-me", "development"})
 
@@ -42,6 +42,8 @@ class Settings:
     retry_base_delay: timedelta = timedelta(seconds=10)
     claim_lease: timedelta = timedelta(minutes=2)
     relay_interval: float = 5.0
+    # How long a received row waits for its wake-up before the relay pushes it again.
+    relay_grace: timedelta = timedelta(seconds=30)
     # How long an idle drain job waits for new arrivals before it ends (0: not at all).
     drain_linger_seconds: int = 1
 
@@ -72,24 +74,40 @@ class Settings:
             public_url=_parse_public_url(source.get("PUBLIC_URL", "http://127.0.0.1:5000")),
             smtp_url=_parse_optional_url("SMTP_URL", source.get("SMTP_URL"), ("smtp", "smtps")),
             max_body_bytes=_parse_positive_int(
-                "SHOPSYNC_MAX_BODY_BYTES", source.get("SHOPSYNC_MAX_BODY_BYTES"),
+                "SHOPSYNC_MAX_BODY_BYTES",
+                source.get("SHOPSYNC_MAX_BODY_BYTES"),
                 DEFAULT_MAX_BODY_BYTES,
             ),
             log_level=source.get("LOG_LEVEL", "INFO").upper(),
-            max_attempts=_parse_positive_int("SHOPSYNC_MAX_ATTEMPTS", source.get("SHOPSYNC_MAX_ATTEMPTS"), 8),
-            retry_base_delay=timedelta(seconds=_parse_positive_int(
-                "SHOPSYNC_RETRY_BASE_SECONDS", source.get("SHOPSYNC_RETRY_BASE_SECONDS"), 10
-            )),
-            claim_lease=timedelta(seconds=_parse_positive_int(
-                "SHOPSYNC_CLAIM_SECONDS", source.get("SHOPSYNC_CLAIM_SECONDS"), 120
-            )),
+            max_attempts=_parse_positive_int(
+                "SHOPSYNC_MAX_ATTEMPTS", source.get("SHOPSYNC_MAX_ATTEMPTS"), 8
+            ),
+            retry_base_delay=timedelta(
+                seconds=_parse_positive_int(
+                    "SHOPSYNC_RETRY_BASE_SECONDS", source.get("SHOPSYNC_RETRY_BASE_SECONDS"), 10
+                )
+            ),
+            claim_lease=timedelta(
+                seconds=_parse_positive_int(
+                    "SHOPSYNC_CLAIM_SECONDS", source.get("SHOPSYNC_CLAIM_SECONDS"), 120
+                )
+            ),
             drain_linger_seconds=_parse_positive_int(
-                "SHOPSYNC_DRAIN_LINGER_SECONDS", source.get("SHOPSYNC_DRAIN_LINGER_SECONDS"), 1,
+                "SHOPSYNC_DRAIN_LINGER_SECONDS",
+                source.get("SHOPSYNC_DRAIN_LINGER_SECONDS"),
+                1,
                 minimum=0,
             ),
-            relay_interval=float(_parse_positive_int(
-                "SHOPSYNC_RELAY_SECONDS", source.get("SHOPSYNC_RELAY_SECONDS"), 5
-            )),
+            relay_grace=timedelta(
+                seconds=_parse_positive_int(
+                    "SHOPSYNC_RELAY_GRACE_SECONDS", source.get("SHOPSYNC_RELAY_GRACE_SECONDS"), 30
+                )
+            ),
+            relay_interval=float(
+                _parse_positive_int(
+                    "SHOPSYNC_RELAY_SECONDS", source.get("SHOPSYNC_RELAY_SECONDS"), 5
+                )
+            ),
         )
 
 

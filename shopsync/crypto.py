@@ -48,7 +48,7 @@ class Vault:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
             raise ConfigError(
-                "stored secrets cannot be decrypted: SECRET_KEY differs from the one used to save them"
+                "stored secrets cannot be decrypted: SECRET_KEY is not the one that saved them"
             ) from None
 
     def encrypt_list(self, values: list[str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -24,8 +25,11 @@ DEMO_STORE_NAME = "Demo store"
 
 
 def run_dev(*, host: str, port: int) -> None:
-    settings = Settings.from_env({**os.environ, "PUBLIC_URL": f"http://{host}:{port}"}
-                                 if "PUBLIC_URL" not in os.environ else os.environ)
+    settings = Settings.from_env(
+        {**os.environ, "PUBLIC_URL": f"http://{host}:{port}"}
+        if "PUBLIC_URL" not in os.environ
+        else os.environ
+    )
     configure_logging(settings.log_level)
     embedded = None
     if settings.redis_url is None:
@@ -57,8 +61,12 @@ def ensure_demo_store(rt: Runtime) -> dict[str, object]:
         return demo
     load_all()
     created = create_store(
-        rt.engine, rt.vault, registry, name=DEMO_STORE_NAME,
-        public_url=rt.settings.public_url, livemode=False,
+        rt.engine,
+        rt.vault,
+        registry,
+        name=DEMO_STORE_NAME,
+        public_url=rt.settings.public_url,
+        livemode=False,
     )
     path.write_text(json.dumps(created.as_dict(), indent=2))
     path.chmod(0o600)
@@ -82,10 +90,19 @@ def child_environment(settings: Settings) -> dict[str, str]:
 def start_processes(settings: Settings, *, host: str, port: int) -> list[subprocess.Popen[bytes]]:
     env = child_environment(settings)
     bin_dir = Path(sys.executable).parent
-    web = [str(bin_dir / "gunicorn"), "--bind", f"{host}:{port}", "--workers", "2",
-           "--access-logfile", "-", "shopsync.app:create_app()"]
+    web = [
+        str(bin_dir / "gunicorn"),
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        "2",
+        "--access-logfile",
+        "-",
+        "shopsync.app:create_app()",
+    ]
     worker = [str(bin_dir / "shopsync"), "worker"]
-    return [subprocess.Popen(cmd, env=env) for cmd in (web, worker)]  # noqa: S603
+    # Own process groups: on stop each group gets SIGTERM, as a Heroku dyno's processes do.
+    return [subprocess.Popen(cmd, env=env, start_new_session=True) for cmd in (web, worker)]  # noqa: S603
 
 
 def print_banner(settings: Settings, demo: dict[str, object]) -> None:
@@ -119,10 +136,27 @@ def wait_for_exit(children: list[subprocess.Popen[bytes]]) -> None:
 
 def stop_processes(children: list[subprocess.Popen[bytes]]) -> None:
     for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+        _signal_group(child.pid, signal.SIGTERM)
     for child in children:
         try:
             child.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            child.kill()
+            _signal_group(child.pid, signal.SIGKILL)
+            child.wait()
+    deadline = time.monotonic() + 10
+    # Helpers such as RQ's scheduler outlive their parent briefly; let them finish first.
+    while any(_group_alive(child.pid) for child in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signum)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True

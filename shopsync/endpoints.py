@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
+from sqlmodel import col
 
 from shopsync.crypto import Vault, same_secret, sha256_hex
 from shopsync.models import Store, WebhookEndpoint
@@ -54,9 +55,15 @@ class EndpointDirectory:
 
     def _load(self, key_hash: str) -> EndpointInfo | None:
         query = (
-            select(WebhookEndpoint, Store.livemode)
-            .join(Store, Store.id == WebhookEndpoint.store_id)  # type: ignore[arg-type]
-            .where(WebhookEndpoint.key_hash == key_hash)
+            select(
+                col(WebhookEndpoint.store_id),
+                col(WebhookEndpoint.provider),
+                col(WebhookEndpoint.key_hash),
+                col(WebhookEndpoint.secrets_encrypted),
+                col(Store.livemode),
+            )
+            .join(Store, col(Store.id) == col(WebhookEndpoint.store_id))
+            .where(col(WebhookEndpoint.key_hash) == key_hash)
         )
         with self._engine.connect() as connection:
             row = connection.execute(query).first()

@@ -9,22 +9,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, exists, insert, literal, or_, select, update
+from sqlalchemy import Engine, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shopsync.clock import utcnow
-from shopsync.models import EventStatus, Order, WebhookEvent
+from shopsync.models import EventStatus, Order, Shipment, WebhookEvent
 from shopsync.registry import Delivery
 
 RELAY_GRACE = timedelta(seconds=30)
 # Parked rows wait on an order id, or on this prefix + a payment id (see orders.py).
 PAYMENT_KEY_PREFIX = "payment:"
+# ... or on this prefix + an upper-cased tracking number (see shipping.py).
+TRACKING_KEY_PREFIX = "tracking:"
 ERROR_TEXT_LIMIT = 500
 
 table = WebhookEvent.__table__  # type: ignore[attr-defined]
 
 
-def record(engine: Engine, *, store_id: int, provider: str, delivery: Delivery) -> int | None:
+def record(
+    engine: Engine,
+    *,
+    store_id: int,
+    provider: str,
+    delivery: Delivery,
+    grace: timedelta = RELAY_GRACE,
+) -> int | None:
     """Insert the delivery; returns the new row id, or None when it was already recorded."""
     now = utcnow()
     values = {
@@ -38,7 +47,7 @@ def record(engine: Engine, *, store_id: int, provider: str, delivery: Delivery) 
         "status": EventStatus.RECEIVED.value,
         "attempts": 0,
         # When the relay should consider the wake-up lost and push the row again.
-        "next_attempt_at": now + RELAY_GRACE,
+        "next_attempt_at": now + grace,
     }
     statement = _insert_ignoring_duplicates(engine, values).returning(table.c.id)
     with engine.begin() as connection:
@@ -49,9 +58,22 @@ def _insert_ignoring_duplicates(engine: Engine, values: dict[str, object]):  # t
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     if engine.dialect.name not in ("postgresql", "sqlite"):
         return insert(table).values(values)
-    return dialect.insert(table).values(values).on_conflict_do_nothing(
-        index_elements=["store_id", "provider", "event_id"]
+    return (
+        dialect.insert(table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["store_id", "provider", "event_id"])
     )
+
+
+def due_now(engine: Engine, event_id: int) -> None:
+    """Let the relay's next pass take this row (its wake-up could not be sent)."""
+    statement = (
+        update(table)
+        .where(table.c.id == event_id, table.c.status == EventStatus.RECEIVED.value)
+        .values(next_attempt_at=utcnow())
+    )
+    with engine.begin() as connection:
+        connection.execute(statement)
 
 
 def claim(engine: Engine, ids: Sequence[int], *, lease: timedelta) -> list[int]:
@@ -141,7 +163,7 @@ def fail(engine: Engine, event_id: int, error: str, *, retry_at: datetime | None
         connection.execute(statement)
 
 
-def take_due(engine: Engine, *, limit: int = 1000) -> list[int]:
+def take_due(engine: Engine, *, grace: timedelta = RELAY_GRACE, limit: int = 1000) -> list[int]:
     """Rows whose wake-up was lost, whose retry is due, or whose claim expired.
 
     Each returned row's `next_attempt_at` is pushed forward in the same statement, so
@@ -159,7 +181,7 @@ def take_due(engine: Engine, *, limit: int = 1000) -> list[int]:
     statement = (
         update(table)
         .where(table.c.id.in_(candidates.scalar_subquery()), due)
-        .values(next_attempt_at=now + RELAY_GRACE)
+        .values(next_attempt_at=now + grace)
         .returning(table.c.id)
     )
     with engine.begin() as connection:
@@ -192,9 +214,15 @@ def unpark_ready(engine: Engine) -> int:
             literal(PAYMENT_KEY_PREFIX) + orders.c.payment_reference == table.c.waiting_for,
         ),
     )
+    shipments = Shipment.__table__  # type: ignore[attr-defined]
+    tracking_known = exists().where(
+        shipments.c.store_id == table.c.store_id,
+        literal(TRACKING_KEY_PREFIX) + func.upper(shipments.c.tracking_number)
+        == table.c.waiting_for,
+    )
     statement = (
         update(table)
-        .where(table.c.status == EventStatus.PARKED.value, order_exists)
+        .where(table.c.status == EventStatus.PARKED.value, or_(order_exists, tracking_known))
         .values(status=EventStatus.RECEIVED.value, next_attempt_at=utcnow(), waiting_for=None)
     )
     with engine.begin() as connection:

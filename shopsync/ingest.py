@@ -42,7 +42,11 @@ def receive(
     if delivery is None:
         return Receipt.PING
     row_id = inbox.record(
-        rt.engine, store_id=endpoint.store_id, provider=provider_name, delivery=delivery
+        rt.engine,
+        store_id=endpoint.store_id,
+        provider=provider_name,
+        delivery=delivery,
+        grace=rt.settings.relay_grace,
     )
     if row_id is None:
         return Receipt.DUPLICATE
@@ -55,5 +59,9 @@ def _wake(rt: Runtime, row_id: int) -> None:
     try:
         wake_workers(rt.redis, [row_id])
     except RedisError as error:
-        log.warning("event %s recorded but Redis is unavailable (%s); relay will queue it",
-                    row_id, type(error).__name__)
+        log.warning(
+            "event %s recorded but Redis is unavailable (%s); relay will queue it",
+            row_id,
+            type(error).__name__,
+        )
+        inbox.due_now(rt.engine, row_id)

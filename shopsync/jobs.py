@@ -74,7 +74,7 @@ def _next_batch(redis: Redis, linger: int) -> list[int]:
     if not raw and linger > 0:
         popped = redis.blpop([INBOX_LIST], timeout=linger)
         raw = [popped[1]] if popped else []
-    return sorted({int(value) for value in raw or []})  # type: ignore[union-attr]
+    return sorted({int(value) for value in raw or []})
 
 
 def process_event(event_id: int) -> int:
@@ -87,7 +87,7 @@ def relay() -> int:
     """Push rows whose wake-up was lost, whose retry is due or whose claim expired."""
     rt = runtime.current()
     inbox.unpark_ready(rt.engine)
-    ids = inbox.take_due(rt.engine)
+    ids = inbox.take_due(rt.engine, grace=rt.settings.relay_grace)
     if ids:
         log.info("relay re-queued %d events", len(ids))
         wake_workers(rt.redis, ids)

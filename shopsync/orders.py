@@ -66,9 +66,6 @@ def find_order_by_payment(ctx: EventContext, payment_reference: str) -> Order | 
     return ctx.session.exec(statement).first()
 
 
-
-
-
 def link_payment(ctx: EventContext, order: Order, payment_reference: str | None) -> None:
     """Remember the payment's id, waking events parked until it could be linked."""
     if payment_reference and order.payment_reference is None:
@@ -109,9 +106,7 @@ def upsert_order(ctx: EventContext, facts: OrderFacts) -> Order:
 
 def _create(ctx: EventContext, facts: OrderFacts) -> Order:
     assert ctx.store.id is not None
-    order = Order(
-        store_id=ctx.store.id, external_id=facts.external_id, public_token=new_token()
-    )
+    order = Order(store_id=ctx.store.id, external_id=facts.external_id, public_token=new_token())
     ctx.session.add(order)
     ctx.session.flush()
     add_milestone(ctx, order, "created")
@@ -150,8 +145,12 @@ def _add_line_items(ctx: EventContext, order: Order, items: list[LineItemFacts])
     for item in items:
         ctx.session.add(
             OrderLineItem(
-                store_id=order.store_id, order_id=order.id, name=item.name[:300],
-                sku=item.sku, quantity=item.quantity, unit_amount=item.unit_amount,
+                store_id=order.store_id,
+                order_id=order.id,
+                name=item.name[:300],
+                sku=item.sku,
+                quantity=item.quantity,
+                unit_amount=item.unit_amount,
             )
         )
 
@@ -163,7 +162,8 @@ def record_payment(ctx: EventContext, order: Order, *, amount: int, currency: st
         order.total_amount, order.currency = amount, order.currency or currency
     if currency != order.currency or amount != order.total_amount:
         flag_attention(
-            ctx, order,
+            ctx,
+            order,
             f"payment of {amount} {currency} does not match order total "
             f"{order.total_amount} {order.currency}",
         )
@@ -179,7 +179,11 @@ def record_payment_failed(ctx: EventContext, order: Order) -> None:
 
 
 def record_refund(
-    ctx: EventContext, order: Order, *, amount: int, refund_id: str | None = None,
+    ctx: EventContext,
+    order: Order,
+    *,
+    amount: int,
+    refund_id: str | None = None,
     cumulative: bool = False,
 ) -> None:
     """Count a refund once: by its id, or as a provider's cumulative refunded total."""
@@ -198,7 +202,9 @@ def _refund_total_with(ctx: EventContext, order: Order, refund_id: str | None, a
     ).first()
     if existing is None:
         ctx.session.add(
-            Refund(store_id=order.store_id, order_id=order.id, external_id=refund_key, amount=amount)
+            Refund(
+                store_id=order.store_id, order_id=order.id, external_id=refund_key, amount=amount
+            )
         )
         ctx.session.flush()
     amounts = ctx.session.exec(select(Refund.amount).where(Refund.order_id == order.id)).all()
@@ -248,8 +254,13 @@ def touch(ctx: EventContext, order: Order) -> None:
     ctx.session.add(order)
 
 
-def add_milestone(ctx: EventContext, order: Order, milestone: str, detail: str | None = None,
-                  occurred_at: datetime | None = None) -> None:
+def add_milestone(
+    ctx: EventContext,
+    order: Order,
+    milestone: str,
+    detail: str | None = None,
+    occurred_at: datetime | None = None,
+) -> None:
     """Append a timeline entry unless the order already reached this milestone."""
     assert order.id is not None
     exists = ctx.session.exec(
@@ -261,9 +272,12 @@ def add_milestone(ctx: EventContext, order: Order, milestone: str, detail: str |
         return
     ctx.session.add(
         TimelineEntry(
-            store_id=order.store_id, order_id=order.id, milestone=milestone,
+            store_id=order.store_id,
+            order_id=order.id,
+            milestone=milestone,
             message=(detail or MILESTONE_MESSAGES.get(milestone, milestone))[:300],
-            webhook_event_id=ctx.event.id, occurred_at=occurred_at or ctx.event.occurred_at,
+            webhook_event_id=ctx.event.id,
+            occurred_at=occurred_at or ctx.event.occurred_at,
         )
     )
 

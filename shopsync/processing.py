@@ -50,7 +50,8 @@ class RetryPolicy:
         """10 s, 30 s, 90 s, ... ; None once the attempts are used up."""
         if attempts >= self.max_attempts:
             return None
-        return self.base_delay * (3 ** (attempts - 1))
+        delay: timedelta = self.base_delay * (3 ** (attempts - 1))
+        return delay
 
 
 def process_batch(
@@ -75,7 +76,9 @@ def process_batch(
     return done
 
 
-def _resume_parked(engine: Engine, created: list[tuple[int, str]], policy: RetryPolicy) -> list[int]:
+def _resume_parked(
+    engine: Engine, created: list[tuple[int, str]], policy: RetryPolicy
+) -> list[int]:
     ready: list[int] = []
     for store_id, external_id in created:
         ready.extend(inbox.unpark(engine, store_id=store_id, waiting_for=external_id))
@@ -96,7 +99,7 @@ def process_claimed(
     except OrderNotYetKnown as missing:
         with engine.begin() as connection:
             connection.execute(inbox.park_statement(event_id, missing.external_id))
-    except Exception as error:  # noqa: BLE001 - recorded durably as a failed attempt
+    except Exception as error:
         _record_failure(engine, event_id, error, policy)
     return []
 

@@ -24,7 +24,7 @@ def connect_redis(url: str) -> Redis:
     if url.startswith("rediss://"):
         # Heroku Redis presents a self-signed certificate; the channel is still encrypted.
         options["ssl_cert_reqs"] = None
-    return Redis.from_url(url, **options)  # type: ignore[arg-type]
+    return Redis.from_url(url, **options)
 
 
 def get_queue(redis: Redis) -> Queue:

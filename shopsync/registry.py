@@ -8,10 +8,12 @@ name cannot silently drop events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from werkzeug.datastructures import Headers
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -28,7 +30,8 @@ class IncomingRequest:
     """What a provider sent, before anything parsed it."""
 
     method: str
-    headers: Mapping[str, str]
+    # Case-insensitive in practice (werkzeug's Headers); providers look names up as documented.
+    headers: Headers
     body: bytes
     content_type: str = ""
 

@@ -38,7 +38,12 @@ class ProvisionedStore:
 
 
 def create_store(
-    engine: Engine, vault: Vault, registry: Registry, *, name: str, public_url: str,
+    engine: Engine,
+    vault: Vault,
+    registry: Registry,
+    *,
+    name: str,
+    public_url: str,
     livemode: bool = True,
 ) -> ProvisionedStore:
     api_key = new_token(API_KEY_PREFIX)
@@ -48,14 +53,21 @@ def create_store(
         session.flush()
         assert store.id is not None
         endpoints = [
-            _add_endpoint(session, vault, store.id, provider.name, provider.new_secret(), public_url)
+            _add_endpoint(
+                session,
+                vault,
+                store.id,
+                provider=provider.name,
+                secret=provider.new_secret(),
+                public_url=public_url,
+            )
             for provider in registry.providers.values()
         ]
     return ProvisionedStore(store_id=store.id, name=name, api_key=api_key, endpoints=endpoints)
 
 
 def _add_endpoint(
-    session: Session, vault: Vault, store_id: int, provider: str, secret: str, public_url: str
+    session: Session, vault: Vault, store_id: int, *, provider: str, secret: str, public_url: str
 ) -> EndpointCredentials:
     key = new_token()
     session.add(
@@ -67,23 +79,27 @@ def _add_endpoint(
             secrets_encrypted=vault.encrypt_list([secret]),
         )
     )
-    return EndpointCredentials(provider=provider, url=webhook_url(public_url, provider, key), secret=secret)
+    return EndpointCredentials(
+        provider=provider, url=webhook_url(public_url, provider, key), secret=secret
+    )
 
 
 def webhook_url(public_url: str, provider: str, key: str) -> str:
     return f"{public_url}/webhooks/{provider}/{key}"
 
 
-def set_secrets(engine: Engine, vault: Vault, *, store_id: int, provider: str,
-                secrets: list[str]) -> None:
+def set_secrets(
+    engine: Engine, vault: Vault, *, store_id: int, provider: str, secrets: list[str]
+) -> None:
     """Replace an endpoint's accepted secrets (newest first) -- how a secret is rolled."""
     with transaction(engine) as session:
         endpoint = _endpoint(session, store_id, provider)
         endpoint.secrets_encrypted = vault.encrypt_list(secrets[:MAX_SECRETS_PER_ENDPOINT])
 
 
-def endpoint_url(engine: Engine, vault: Vault, *, store_id: int, provider: str,
-                 public_url: str) -> str:
+def endpoint_url(
+    engine: Engine, vault: Vault, *, store_id: int, provider: str, public_url: str
+) -> str:
     with Session(engine) as session:
         endpoint = _endpoint(session, store_id, provider)
         return webhook_url(public_url, provider, vault.decrypt(endpoint.key_encrypted))

@@ -54,6 +54,8 @@ def run_worker(rt: Runtime, *, burst: bool = False) -> bool:
         relay.start()
     worker = HerokuWorker([get_queue(rt.redis)], connection=rt.redis)
     try:
-        return bool(worker.work(burst=burst, with_scheduler=True, logging_level=rt.settings.log_level))
+        return bool(
+            worker.work(burst=burst, with_scheduler=True, logging_level=rt.settings.log_level)
+        )
     finally:
         relay.stop()

@@ -45,7 +45,7 @@ def database_url(
         yield url
 
 
-class fresh_postgres_database:  # noqa: N801 - used as a context manager
+class fresh_postgres_database:
     """A throwaway database on the server, so parallel test runs never collide."""
 
     def __init__(self, server_url: str) -> None:
@@ -133,7 +133,9 @@ def settings_environ(tmp_path: Path, database_url: str, redis_url: str) -> dict[
 
 
 @pytest.fixture
-def environ(tmp_path: Path, migrated_engine: Engine, database_url: str, redis_url: str) -> dict[str, str]:
+def environ(
+    tmp_path: Path, migrated_engine: Engine, database_url: str, redis_url: str
+) -> dict[str, str]:
     return settings_environ(tmp_path, database_url, redis_url)
 
 

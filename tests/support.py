@@ -16,7 +16,7 @@ from werkzeug.test import TestResponse
 from shopsync.models import Order, TimelineEntry, WebhookEvent
 from shopsync.queue import get_queue
 from shopsync.registry import registry
-from shopsync.runtime import Runtime
+from shopsync.runtime import Runtime, activate
 from shopsync.stores import ProvisionedStore, create_store
 
 
@@ -47,7 +47,11 @@ class StoreFixture:
 
 def make_store(rt: Runtime, *, name: str, livemode: bool = True) -> StoreFixture:
     created = create_store(
-        rt.engine, rt.vault, registry, name=name, public_url=rt.settings.public_url,
+        rt.engine,
+        rt.vault,
+        registry,
+        name=name,
+        public_url=rt.settings.public_url,
         livemode=livemode,
     )
     return StoreFixture(created)
@@ -57,28 +61,47 @@ def body_of(payload: dict[str, Any] | bytes) -> bytes:
     return payload if isinstance(payload, bytes) else json.dumps(payload).encode()
 
 
-def signed_headers(provider: str, body: bytes, secret: str, *, timestamp: float | None = None,
-                   message_id: str | None = None) -> dict[str, str]:
+def signed_headers(
+    provider: str,
+    body: bytes,
+    secret: str,
+    *,
+    timestamp: float | None = None,
+    message_id: str | None = None,
+) -> dict[str, str]:
     """The provider's real signature headers, made with the provider module's signer."""
     spec = registry.providers[provider]
-    return spec.sign(body, secret, time.time() if timestamp is None else timestamp,
-                     message_id or "msg_" + secrets.token_hex(12))
+    return spec.sign(
+        body,
+        secret,
+        time.time() if timestamp is None else timestamp,
+        message_id or "msg_" + secrets.token_hex(12),
+    )
 
 
-def deliver(client: FlaskClient, store: StoreFixture, provider: str,
-            payload: dict[str, Any] | bytes, *, secret: str | None = None,
-            timestamp: float | None = None, headers: dict[str, str] | None = None,
-            message_id: str | None = None) -> TestResponse:
+def deliver(
+    client: FlaskClient,
+    store: StoreFixture,
+    provider: str,
+    payload: dict[str, Any] | bytes,
+    *,
+    secret: str | None = None,
+    timestamp: float | None = None,
+    headers: dict[str, str] | None = None,
+    message_id: str | None = None,
+) -> TestResponse:
     """POST a correctly signed delivery (unless `secret` says otherwise)."""
     body = body_of(payload)
-    signed = signed_headers(provider, body, secret or store.secret(provider),
-                            timestamp=timestamp, message_id=message_id)
+    signed = signed_headers(
+        provider, body, secret or store.secret(provider), timestamp=timestamp, message_id=message_id
+    )
     signed.update(headers or {})
     return client.post(store.path(provider), data=body, headers=signed)
 
 
 def work_queue(rt: Runtime) -> None:
     """Run a real RQ worker (in this process) until the queue is empty."""
+    activate(rt)  # as `shopsync worker` does at start-up
     worker = SimpleWorker([get_queue(rt.redis)], connection=rt.redis)
     worker.work(burst=True, logging_level="WARNING")
 
@@ -102,7 +125,8 @@ def order(rt: Runtime, store_id: int, external_id: str) -> Order | None:
 def timeline(rt: Runtime, order_id: int | None) -> list[str]:
     with Session(rt.engine) as session:
         entries = session.exec(
-            select(TimelineEntry).where(TimelineEntry.order_id == order_id)
+            select(TimelineEntry)
+            .where(TimelineEntry.order_id == order_id)
             .order_by(TimelineEntry.id)
         )
         return [entry.milestone for entry in entries]

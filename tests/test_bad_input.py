@@ -13,12 +13,18 @@ from tests.support import StoreFixture, events
 
 
 def signed_post(client: FlaskClient, store: StoreFixture, body: bytes, **extra: object):
-    header = stripe.WebhookSignature.generate_signature_header(
-        body.decode("utf-8", errors="surrogateescape"), store.secret("stripe"),
-        timestamp=int(time.time()),
-    ) if _is_utf8(body) else _header_for_bytes(body, store.secret("stripe"))
-    return client.post(store.path("stripe"), data=body,
-                       headers={"Stripe-Signature": header, **extra})  # type: ignore[arg-type]
+    header = (
+        stripe.WebhookSignature.generate_signature_header(
+            body.decode("utf-8", errors="surrogateescape"),
+            store.secret("stripe"),
+            timestamp=int(time.time()),
+        )
+        if _is_utf8(body)
+        else _header_for_bytes(body, store.secret("stripe"))
+    )
+    return client.post(
+        store.path("stripe"), data=body, headers={"Stripe-Signature": header, **extra}
+    )  # type: ignore[arg-type]
 
 
 def _is_utf8(body: bytes) -> bool:
@@ -63,8 +69,9 @@ def test_body_over_the_cap_is_413_with_content_length(
     client: FlaskClient, store: StoreFixture, runtime: Runtime
 ) -> None:
     body = b'{"pad": "' + b"x" * (1024 * 1024) + b'"}'
-    response = client.post(store.path("stripe"), data=body,
-                           headers={"Stripe-Signature": "t=1,v1=00"})
+    response = client.post(
+        store.path("stripe"), data=body, headers={"Stripe-Signature": "t=1,v1=00"}
+    )
     assert response.status_code == 413
     assert events(runtime) == []
 
@@ -73,8 +80,9 @@ def test_errors_never_echo_signatures_or_payloads(
     client: FlaskClient, store: StoreFixture, caplog: pytest.LogCaptureFixture
 ) -> None:
     body = b'{"id": "evt_secretive", "type": "charge.refunded", "card": "4242424242424242"}'
-    response = client.post(store.path("stripe"), data=body,
-                           headers={"Stripe-Signature": "t=1,v1=deadbeefcafe"})
+    response = client.post(
+        store.path("stripe"), data=body, headers={"Stripe-Signature": "t=1,v1=deadbeefcafe"}
+    )
     text = response.get_data(as_text=True) + caplog.text
     for leaked in ("deadbeefcafe", "4242424242424242", "evt_secretive", store.secret("stripe")):
         assert leaked not in text

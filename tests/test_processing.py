@@ -10,13 +10,16 @@ from tests.support import StoreFixture, deliver, event_statuses, order, timeline
 
 
 def checkout(order_id: str, amount: int = 4200, **kwargs: object) -> dict[str, object]:
-    return samples.event("checkout.session.completed",
-                         samples.checkout_session(order_id, amount=amount, **kwargs),  # type: ignore[arg-type]
-                         livemode=True)
+    return samples.event(
+        "checkout.session.completed",
+        samples.checkout_session(order_id, amount=amount, **kwargs),  # type: ignore[arg-type]
+        livemode=True,
+    )
 
 
-def test_signed_event_is_processed_by_a_worker(client: FlaskClient, store: StoreFixture,
-                                               runtime: Runtime) -> None:
+def test_signed_event_is_processed_by_a_worker(
+    client: FlaskClient, store: StoreFixture, runtime: Runtime
+) -> None:
     assert deliver(client, store, "stripe", checkout("A-1")).status_code == 200
     work_queue(runtime)
     assert event_statuses(runtime) == ["processed"]

@@ -17,8 +17,9 @@ ORDER = "1001"
 
 
 def intent_event(**kwargs: object) -> dict[str, object]:
-    return samples.event("payment_intent.succeeded",
-                         samples.payment_intent(ORDER, amount=2500), **kwargs)  # type: ignore[arg-type]
+    return samples.event(
+        "payment_intent.succeeded", samples.payment_intent(ORDER, amount=2500), **kwargs
+    )  # type: ignore[arg-type]
 
 
 def post_raw(client: FlaskClient, store: StoreFixture, body: bytes, header: str | None):
@@ -34,18 +35,23 @@ def stripe_header(body: bytes, secret: str, timestamp: float) -> str:
     )
 
 
-def test_signed_delivery_is_recorded(client: FlaskClient, store: StoreFixture, runtime: Runtime) -> None:
+def test_signed_delivery_is_recorded(
+    client: FlaskClient, store: StoreFixture, runtime: Runtime
+) -> None:
     response = deliver(client, store, "stripe", intent_event())
     assert response.status_code == 200
     assert response.json == {"status": "recorded"}
     [event] = events(runtime)
     assert (event.provider, event.event_type, event.status) == (
-        "stripe", "payment_intent.succeeded", "received"
+        "stripe",
+        "payment_intent.succeeded",
+        "received",
     )
 
 
-def test_stored_payload_is_the_exact_signed_body(client: FlaskClient, store: StoreFixture,
-                                                 runtime: Runtime) -> None:
+def test_stored_payload_is_the_exact_signed_body(
+    client: FlaskClient, store: StoreFixture, runtime: Runtime
+) -> None:
     body = b'{"id": "evt_exact",   "type": "payment_intent.succeeded", "created": %d}' % time.time()
     assert deliver(client, store, "stripe", body).status_code == 200
     assert events(runtime)[0].payload == body.decode()
@@ -63,21 +69,27 @@ def test_missing_or_malformed_signature_is_refused(
     assert events(runtime) == []
 
 
-def test_wrong_secret_is_refused(client: FlaskClient, store: StoreFixture, runtime: Runtime) -> None:
+def test_wrong_secret_is_refused(
+    client: FlaskClient, store: StoreFixture, runtime: Runtime
+) -> None:
     response = deliver(client, store, "stripe", intent_event(), secret="whsec_not_the_right_one")
     assert response.status_code == 400
     assert "signature" in response.json["error"]
     assert events(runtime) == []
 
 
-def test_another_stores_secret_is_refused(client: FlaskClient, store: StoreFixture,
-                                          test_mode_store: StoreFixture, runtime: Runtime) -> None:
-    response = deliver(client, store, "stripe", intent_event(),
-                       secret=test_mode_store.secret("stripe"))
+def test_another_stores_secret_is_refused(
+    client: FlaskClient, store: StoreFixture, test_mode_store: StoreFixture, runtime: Runtime
+) -> None:
+    response = deliver(
+        client, store, "stripe", intent_event(), secret=test_mode_store.secret("stripe")
+    )
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize(("offset", "accepted"), [(-299, True), (-301, False), (299, True), (301, False)])
+@pytest.mark.parametrize(
+    ("offset", "accepted"), [(-299, True), (-301, False), (299, True), (301, False)]
+)
 def test_timestamp_tolerance_is_checked_both_ways(
     client: FlaskClient, store: StoreFixture, offset: int, accepted: bool
 ) -> None:
@@ -85,8 +97,9 @@ def test_timestamp_tolerance_is_checked_both_ways(
     assert response.status_code == (200 if accepted else 400)
 
 
-def test_an_hour_in_the_future_is_refused(client: FlaskClient, store: StoreFixture,
-                                          runtime: Runtime) -> None:
+def test_an_hour_in_the_future_is_refused(
+    client: FlaskClient, store: StoreFixture, runtime: Runtime
+) -> None:
     response = deliver(client, store, "stripe", intent_event(), timestamp=time.time() + 3600)
     assert response.status_code == 400
     assert "tolerance" in response.json["error"]
@@ -117,17 +130,26 @@ def test_any_v1_signature_passes_while_stripe_rolls_a_secret(
     assert post_raw(client, store, body, header).status_code == 200
 
 
-def test_rotated_secrets_are_all_accepted(client: FlaskClient, store: StoreFixture,
-                                          runtime: Runtime, app: object) -> None:
+def test_rotated_secrets_are_all_accepted(
+    client: FlaskClient, store: StoreFixture, runtime: Runtime, app: object
+) -> None:
     from shopsync.app import app_state
     from shopsync.stores import set_secrets
 
     old = store.secret("stripe")
-    set_secrets(runtime.engine, runtime.vault, store_id=store.id, provider="stripe",
-                secrets=["whsec_new_secret", old])
+    set_secrets(
+        runtime.engine,
+        runtime.vault,
+        store_id=store.id,
+        provider="stripe",
+        secrets=["whsec_new_secret", old],
+    )
     with app.app_context():  # type: ignore[attr-defined]
         app_state().directory.forget()
-    assert deliver(client, store, "stripe", intent_event(), secret="whsec_new_secret").status_code == 200
+    assert (
+        deliver(client, store, "stripe", intent_event(), secret="whsec_new_secret").status_code
+        == 200
+    )
     assert deliver(client, store, "stripe", intent_event(), secret=old).status_code == 200
     assert deliver(client, store, "stripe", intent_event(), secret="whsec_other").status_code == 400
 
@@ -135,12 +157,14 @@ def test_rotated_secrets_are_all_accepted(client: FlaskClient, store: StoreFixtu
 def test_unknown_endpoint_key_is_not_found(client: FlaskClient, store: StoreFixture) -> None:
     body = body_of(intent_event())
     header = stripe_header(body, store.secret("stripe"), time.time())
-    response = client.post("/webhooks/stripe/not-a-key", data=body,
-                           headers={"Stripe-Signature": header})
+    response = client.post(
+        "/webhooks/stripe/not-a-key", data=body, headers={"Stripe-Signature": header}
+    )
     assert response.status_code == 404
 
 
-def test_endpoint_key_of_another_provider_is_not_found(client: FlaskClient,
-                                                       store: StoreFixture) -> None:
+def test_endpoint_key_of_another_provider_is_not_found(
+    client: FlaskClient, store: StoreFixture
+) -> None:
     key = store.path("stripe").rsplit("/", 1)[1]
     assert client.post(f"/webhooks/nosuchprovider/{key}", data=b"{}").status_code == 404

@@ -20,31 +20,33 @@ NAME = "stripe"
 TOLERANCE_SECONDS = 300
 SIGNATURE_HEADER = "Stripe-Signature"
 
-EVENT_TYPES = frozenset({
-    "checkout.session.completed",
-    "checkout.session.async_payment_succeeded",
-    "checkout.session.async_payment_failed",
-    "checkout.session.expired",
-    "payment_intent.succeeded",
-    "payment_intent.payment_failed",
-    "payment_intent.canceled",
-    "payment_intent.processing",
-    "charge.refunded",
-    "refund.created",
-    "refund.updated",
-    "refund.failed",
-    "charge.dispute.created",
-    "charge.dispute.closed",
-    "invoice.paid",
-    "invoice.payment_failed",
-    "invoice.payment_action_required",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "customer.subscription.trial_will_end",
-    "customer.subscription.paused",
-    "customer.subscription.resumed",
-})
+EVENT_TYPES = frozenset(
+    {
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "checkout.session.async_payment_failed",
+        "checkout.session.expired",
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "payment_intent.canceled",
+        "payment_intent.processing",
+        "charge.refunded",
+        "refund.created",
+        "refund.updated",
+        "refund.failed",
+        "charge.dispute.created",
+        "charge.dispute.closed",
+        "invoice.paid",
+        "invoice.payment_failed",
+        "invoice.payment_action_required",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "customer.subscription.trial_will_end",
+        "customer.subscription.paused",
+        "customer.subscription.resumed",
+    }
+)
 
 
 def verify(incoming: IncomingRequest, secrets_: Sequence[str], now: float) -> Delivery:
@@ -123,8 +125,14 @@ def new_secret() -> str:
 
 PROVIDER = registry.add_provider(
     Provider(
-        name=NAME, event_types=EVENT_TYPES, verify=verify, decode=decode,
-        new_secret=new_secret, sign=sign, screen=screen, sample=samples.sample,
+        name=NAME,
+        event_types=EVENT_TYPES,
+        verify=verify,
+        decode=decode,
+        new_secret=new_secret,
+        sign=sign,
+        screen=screen,
+        sample=samples.sample,
         description="Stripe payments, refunds, disputes and subscriptions",
     )
 )

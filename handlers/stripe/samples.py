@@ -10,8 +10,14 @@ from typing import Any
 API_VERSION = "2025-09-30.clover"
 
 
-def event(event_type: str, obj: dict[str, Any], *, livemode: bool = False,
-          created: int | None = None, event_id: str | None = None) -> dict[str, Any]:
+def event(
+    event_type: str,
+    obj: dict[str, Any],
+    *,
+    livemode: bool = False,
+    created: int | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
     return {
         "id": event_id or "evt_" + secrets.token_hex(12),
         "object": "event",
@@ -25,8 +31,14 @@ def event(event_type: str, obj: dict[str, Any], *, livemode: bool = False,
     }
 
 
-def payment_intent(order_id: str, *, amount: int, currency: str = "usd",
-                   status: str = "succeeded", intent_id: str | None = None) -> dict[str, Any]:
+def payment_intent(
+    order_id: str,
+    *,
+    amount: int,
+    currency: str = "usd",
+    status: str = "succeeded",
+    intent_id: str | None = None,
+) -> dict[str, Any]:
     return {
         "id": intent_id or "pi_" + secrets.token_hex(12),
         "object": "payment_intent",
@@ -40,9 +52,15 @@ def payment_intent(order_id: str, *, amount: int, currency: str = "usd",
     }
 
 
-def checkout_session(order_id: str, *, amount: int, currency: str = "usd",
-                     payment_status: str = "paid", intent_id: str | None = None,
-                     email: str = "jenny.rosen@example.com") -> dict[str, Any]:
+def checkout_session(
+    order_id: str,
+    *,
+    amount: int,
+    currency: str = "usd",
+    payment_status: str = "paid",
+    intent_id: str | None = None,
+    email: str = "jenny.rosen@example.com",
+) -> dict[str, Any]:
     return {
         "id": "cs_test_" + secrets.token_hex(16),
         "object": "checkout.session",
@@ -59,8 +77,14 @@ def checkout_session(order_id: str, *, amount: int, currency: str = "usd",
     }
 
 
-def charge(*, amount: int, amount_refunded: int = 0, currency: str = "usd",
-           intent_id: str, order_id: str | None = None) -> dict[str, Any]:
+def charge(
+    *,
+    amount: int,
+    amount_refunded: int = 0,
+    currency: str = "usd",
+    intent_id: str,
+    order_id: str | None = None,
+) -> dict[str, Any]:
     return {
         "id": "ch_" + secrets.token_hex(12),
         "object": "charge",
@@ -75,8 +99,9 @@ def charge(*, amount: int, amount_refunded: int = 0, currency: str = "usd",
     }
 
 
-def dispute(*, amount: int, intent_id: str, status: str = "needs_response",
-            currency: str = "usd") -> dict[str, Any]:
+def dispute(
+    *, amount: int, intent_id: str, status: str = "needs_response", currency: str = "usd"
+) -> dict[str, Any]:
     return {
         "id": "dp_" + secrets.token_hex(12),
         "object": "dispute",
@@ -99,7 +124,9 @@ def sample(event_type: str, order_id: str) -> bytes:
         "payment_intent.payment_failed": payment_intent(
             order_id, amount=amount, status="requires_payment_method", intent_id=intent_id
         ),
-        "checkout.session.completed": checkout_session(order_id, amount=amount, intent_id=intent_id),
+        "checkout.session.completed": checkout_session(
+            order_id, amount=amount, intent_id=intent_id
+        ),
         "charge.refunded": charge(amount=amount, amount_refunded=amount, intent_id=intent_id),
         "charge.dispute.created": dispute(amount=amount, intent_id=intent_id),
     }

@@ -11,9 +11,7 @@ from shopsync.clock import utcnow
 
 
 class Subscription(SQLModel, table=True):
-    __table_args__ = (
-        UniqueConstraint("store_id", "external_id", name="uq_subscription_external"),
-    )
+    __table_args__ = (UniqueConstraint("store_id", "external_id", name="uq_subscription_external"),)
 
     id: int | None = Field(default=None, primary_key=True)
     store_id: int = Field(foreign_key="store.id")

@@ -6,7 +6,6 @@ import logging
 
 from flask import Blueprint, Response, request
 from sqlalchemy.exc import DBAPIError
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from shopsync import ingest
 from shopsync.app import app_state
@@ -29,14 +28,20 @@ def receive(provider: str, key: str) -> tuple[dict[str, str], int]:
             content_type=request.mimetype,
         )
         receipt = ingest.receive(
-            state.runtime, state.directory, registry,
-            provider_name=provider, key=key, incoming=incoming,
+            state.runtime,
+            state.directory,
+            registry,
+            provider_name=provider,
+            key=key,
+            incoming=incoming,
         )
     except WebhookError as refused:
         log.info("refused %s delivery: %s", provider[:40], refused)
         return {"error": str(refused)}, refused.status
     except DBAPIError as error:
-        log.error("database unavailable while receiving %s (%s)", provider[:40], type(error).__name__)
+        log.error(
+            "database unavailable while receiving %s (%s)", provider[:40], type(error).__name__
+        )
         return {"error": "temporarily unavailable, retry later"}, 503
     if receipt is ingest.Receipt.UNKNOWN_ENDPOINT:
         return {"error": "not found"}, 404
@@ -45,13 +50,17 @@ def receive(provider: str, key: str) -> tuple[dict[str, str], int]:
 
 def _read_body(limit: int) -> bytes:
     """The raw bytes, before anything parses them; over `limit` is a 413 either way."""
-    if request.content_length is not None and request.content_length > limit:
+    length = request.content_length
+    if length is not None and length > limit:
         raise PayloadTooLarge(f"body larger than {limit} bytes")
-    request.max_content_length = limit
-    try:
-        return request.get_data(cache=True)
-    except RequestEntityTooLarge:
-        raise PayloadTooLarge(f"body larger than {limit} bytes") from None
+    if length is None and request.environ.get("wsgi.input_terminated"):
+        # Chunked upload: the server ends the stream, we stop reading one byte past the cap.
+        body: bytes = request.environ["wsgi.input"].read(limit + 1)
+    else:
+        body = request.get_data(cache=True)
+    if len(body) > limit:
+        raise PayloadTooLarge(f"body larger than {limit} bytes")
+    return body
 
 
 @bp.after_app_request

@@ -1,0 +1,97 @@
+"""The commands a store developer runs: db upgrade, store create, dev."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlmodel import Session, select
+
+from shopsync.cli import cli
+from shopsync.crypto import sha256_hex
+from shopsync.models import Store, WebhookEndpoint
+from shopsync.runtime import Runtime
+from shopsync.stores import store_for_api_key
+from tests.processes import BIN, Process, free_port, http_status, wait_until
+
+
+def test_store_create_json_prints_urls_secrets_and_a_key_stored_hashed(
+    environ: dict[str, str], runtime: Runtime
+) -> None:
+    result = CliRunner(env=environ).invoke(cli, ["store", "create", "Agency client 7", "--json"])
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.output)
+    assert created["name"] == "Agency client 7"
+    assert created["api_key"].startswith("ssk_")
+    providers = {e["provider"] for e in created["endpoints"]}
+    assert "stripe" in providers
+    for endpoint in created["endpoints"]:
+        assert endpoint["url"].startswith(f"http://shop.test/webhooks/{endpoint['provider']}/")
+        assert len(endpoint["secret"]) >= 24
+    with Session(runtime.engine) as session:
+        store = session.get(Store, created["store_id"])
+        endpoints = session.exec(select(WebhookEndpoint)).all()
+    assert store is not None and store.api_key_hash == sha256_hex(created["api_key"])
+    assert all(created["api_key"] not in (e.key_encrypted + e.secrets_encrypted) for e in endpoints)
+    assert store_for_api_key(runtime.engine, created["api_key"]) is not None
+    assert store_for_api_key(runtime.engine, created["api_key"] + "x") is None
+
+
+def test_store_create_human_output_shows_the_key_once(
+    environ: dict[str, str], runtime: Runtime
+) -> None:
+    result = CliRunner(env=environ).invoke(cli, ["store", "create", "Corner shop"])
+    assert result.exit_code == 0, result.output
+    assert "API key (shown once): ssk_" in result.output
+    assert "/webhooks/stripe/" in result.output
+
+
+def test_db_upgrade_is_idempotent(environ: dict[str, str], runtime: Runtime) -> None:
+    runner = CliRunner(env=environ)
+    assert runner.invoke(cli, ["db", "upgrade"]).output.strip().endswith("database is up to date")
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+
+
+def test_dev_runs_everything_with_no_configuration(tmp_path: Path) -> None:
+    port = free_port()
+    clean_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "DATABASE_URL",
+            "REDIS_URL",
+            "REDIS_TLS_URL",
+            "SECRET_KEY",
+            "TEST_DATABASE_URL",
+            "SHOPSYNC_ENV",
+            "SHOPSYNC_INSTANCE_PATH",
+        )
+    }
+    log = tmp_path / "dev.log"
+    dev = Process(
+        [str(BIN / "shopsync"), "dev", "--port", str(port)],
+        clean_env,
+        cwd=tmp_path,
+        log=log,
+        inherit_env=False,
+    ).start()
+    try:
+        wait_until(
+            lambda: http_status(f"http://127.0.0.1:{port}/healthz") == 200,
+            timeout=60,
+            what="shopsync dev to serve /healthz",
+        )
+        assert http_status(f"http://127.0.0.1:{port}/readyz") == 200
+        banner = log.read_text()
+        assert f"shopsync is running at http://127.0.0.1:{port}" in banner
+        assert f"http://127.0.0.1:{port}/webhooks/stripe/" in banner
+        assert "secret: whsec_" in banner and "API key: ssk_" in banner
+        assert (tmp_path / "instance" / "shopsync.sqlite3").exists()
+        dev.signal_group(signal.SIGINT)
+        assert dev.popen is not None and dev.popen.wait(timeout=40) == 0
+    finally:
+        dev.stop()
