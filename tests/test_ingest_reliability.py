@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url
 from flask.testing import FlaskClient
 
 from handlers.stripe import samples
@@ -18,7 +19,7 @@ from shopsync.app import create_app
 from shopsync.config import Settings
 from shopsync.embedded_redis import EmbeddedRedis
 from shopsync.runtime import Runtime, activate
-from tests.processes import free_port, gunicorn
+from tests.processes import TcpProxy, free_port, gunicorn
 from tests.support import (
     StoreFixture,
     body_of,
@@ -167,3 +168,30 @@ def test_relay_leaves_fresh_rows_to_their_wake_up(
     assert jobs.relay() == 0
     work_queue(runtime)
     assert event_statuses(runtime) == ["processed"]
+
+
+def test_database_stopping_mid_traffic_answers_503_then_recovers(
+    environ: dict[str, str], database_url: str, runtime: Runtime
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs a database server to stop (TEST_DATABASE_URL); CI runs this")
+    url = make_url(database_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).open()
+    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    app = create_app(Settings.from_env({**environ, "DATABASE_URL": through_proxy}))
+    proxied: Runtime = app.extensions["shopsync"].runtime
+    client = app.test_client()
+    store = make_store(proxied, name="Flaky database shop")
+
+    assert deliver(client, store, "stripe", paid_checkout("DB-1")).status_code == 200
+    proxy.close()
+    assert deliver(client, store, "stripe", paid_checkout("DB-2")).status_code == 503
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    proxy.port = make_url(through_proxy).port or 0
+    proxy.open()
+    retried = paid_checkout("DB-2")
+    statuses = [deliver(client, store, "stripe", retried).status_code for _ in range(3)]
+    assert statuses[-1] == 200 and set(statuses) <= {200, 503}
+    proxy.close()
+    proxied.close()
+    assert sorted(e.event_type for e in events(runtime)) == ["checkout.session.completed"] * 2
