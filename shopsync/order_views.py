@@ -56,8 +56,12 @@ def _summary(order: Order) -> dict[str, Any]:
 
 
 def _line_item(item: OrderLineItem) -> dict[str, Any]:
-    return {"name": item.name, "sku": item.sku, "quantity": item.quantity,
-            "unit_amount": item.unit_amount}
+    return {
+        "name": item.name,
+        "sku": item.sku,
+        "quantity": item.quantity,
+        "unit_amount": item.unit_amount,
+    }
 
 
 def _shipment(shipment: Shipment) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url
 from flask.testing import FlaskClient
+from sqlalchemy import make_url
 
 from handlers.stripe import samples
 from shopsync import jobs

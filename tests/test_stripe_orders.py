@@ -20,8 +20,9 @@ def send(client: FlaskClient, store: StoreFixture, event_type: str, obj: dict[st
 
 
 def api_order(client: FlaskClient, store: StoreFixture, order_id: str) -> dict[str, Any]:
-    response = client.get(f"/api/v1/orders/{order_id}",
-                          headers={"Authorization": f"Bearer {store.api_key}"})
+    response = client.get(
+        f"/api/v1/orders/{order_id}", headers={"Authorization": f"Bearer {store.api_key}"}
+    )
     assert response.status_code == 200, response.json
     return response.json  # type: ignore[no-any-return]
 
@@ -63,7 +64,12 @@ def test_failed_async_payment_marks_payment_failed(
     client: FlaskClient, store: StoreFixture, runtime: Runtime
 ) -> None:
     send(client, store, "checkout.session.completed", checkout("S-3", payment_status="unpaid"))
-    send(client, store, "checkout.session.async_payment_failed", checkout("S-3", payment_status="unpaid"))
+    send(
+        client,
+        store,
+        "checkout.session.async_payment_failed",
+        checkout("S-3", payment_status="unpaid"),
+    )
     work_queue(runtime)
     assert api_order(client, store, "S-3")["state"] == "payment_failed"
 
@@ -71,8 +77,12 @@ def test_failed_async_payment_marks_payment_failed(
 def test_payment_for_an_unknown_order_is_parked_until_the_order_arrives(
     client: FlaskClient, store: StoreFixture, runtime: Runtime
 ) -> None:
-    send(client, store, "payment_intent.succeeded",
-         samples.payment_intent("S-4", amount=5000, intent_id=INTENT))
+    send(
+        client,
+        store,
+        "payment_intent.succeeded",
+        samples.payment_intent("S-4", amount=5000, intent_id=INTENT),
+    )
     work_queue(runtime)
     assert event_statuses(runtime) == ["parked"]
     assert events(runtime)[0].waiting_for == "S-4"
@@ -86,8 +96,12 @@ def test_amount_mismatch_flags_the_order_instead_of_paying_it(
     client: FlaskClient, store: StoreFixture, runtime: Runtime
 ) -> None:
     send(client, store, "checkout.session.completed", checkout("S-5", payment_status="unpaid"))
-    send(client, store, "payment_intent.succeeded",
-         samples.payment_intent("S-5", amount=4999, intent_id=INTENT))
+    send(
+        client,
+        store,
+        "payment_intent.succeeded",
+        samples.payment_intent("S-5", amount=4999, intent_id=INTENT),
+    )
     work_queue(runtime)
     document = api_order(client, store, "S-5")
     assert document["state"] == "awaiting_payment"
@@ -99,22 +113,35 @@ def test_currency_mismatch_flags_the_order(
     client: FlaskClient, store: StoreFixture, runtime: Runtime
 ) -> None:
     send(client, store, "checkout.session.completed", checkout("S-6", payment_status="unpaid"))
-    send(client, store, "payment_intent.succeeded",
-         samples.payment_intent("S-6", amount=5000, currency="eur", intent_id=INTENT))
+    send(
+        client,
+        store,
+        "payment_intent.succeeded",
+        samples.payment_intent("S-6", amount=5000, currency="eur", intent_id=INTENT),
+    )
     work_queue(runtime)
     assert api_order(client, store, "S-6")["payment"]["status"] == "awaiting_payment"
 
 
-def test_partial_then_full_refund(client: FlaskClient, store: StoreFixture,
-                                  runtime: Runtime) -> None:
+def test_partial_then_full_refund(
+    client: FlaskClient, store: StoreFixture, runtime: Runtime
+) -> None:
     send(client, store, "checkout.session.completed", checkout("S-7"))
-    send(client, store, "charge.refunded",
-         samples.charge(amount=5000, amount_refunded=1200, intent_id=INTENT))
+    send(
+        client,
+        store,
+        "charge.refunded",
+        samples.charge(amount=5000, amount_refunded=1200, intent_id=INTENT),
+    )
     work_queue(runtime)
     partial = api_order(client, store, "S-7")
     assert (partial["state"], partial["payment"]["refunded_amount"]) == ("partially_refunded", 1200)
-    send(client, store, "charge.refunded",
-         samples.charge(amount=5000, amount_refunded=5000, intent_id=INTENT))
+    send(
+        client,
+        store,
+        "charge.refunded",
+        samples.charge(amount=5000, amount_refunded=5000, intent_id=INTENT),
+    )
     work_queue(runtime)
     full = api_order(client, store, "S-7")
     assert (full["state"], full["payment"]["refunded_amount"]) == ("refunded", 5000)
@@ -125,10 +152,18 @@ def test_late_partial_refund_never_undoes_a_full_refund(
     client: FlaskClient, store: StoreFixture, runtime: Runtime
 ) -> None:
     send(client, store, "checkout.session.completed", checkout("S-8"))
-    send(client, store, "charge.refunded",
-         samples.charge(amount=5000, amount_refunded=5000, intent_id=INTENT))
-    send(client, store, "charge.refunded",
-         samples.charge(amount=5000, amount_refunded=1200, intent_id=INTENT))
+    send(
+        client,
+        store,
+        "charge.refunded",
+        samples.charge(amount=5000, amount_refunded=5000, intent_id=INTENT),
+    )
+    send(
+        client,
+        store,
+        "charge.refunded",
+        samples.charge(amount=5000, amount_refunded=1200, intent_id=INTENT),
+    )
     work_queue(runtime)
     document = api_order(client, store, "S-8")
     assert (document["state"], document["payment"]["refunded_amount"]) == ("refunded", 5000)
@@ -137,8 +172,12 @@ def test_late_partial_refund_never_undoes_a_full_refund(
 def test_refund_before_the_payment_link_is_known_waits_for_it(
     client: FlaskClient, store: StoreFixture, runtime: Runtime
 ) -> None:
-    send(client, store, "charge.refunded",
-         samples.charge(amount=5000, amount_refunded=5000, intent_id=INTENT))
+    send(
+        client,
+        store,
+        "charge.refunded",
+        samples.charge(amount=5000, amount_refunded=5000, intent_id=INTENT),
+    )
     work_queue(runtime)
     assert events(runtime)[0].waiting_for == f"payment:{INTENT}"
     send(client, store, "checkout.session.completed", checkout("S-9"))
@@ -147,15 +186,20 @@ def test_refund_before_the_payment_link_is_known_waits_for_it(
 
 
 @pytest.mark.parametrize(("status", "outcome"), [("won", "won"), ("lost", "lost")])
-def test_dispute_opened_then_closed(client: FlaskClient, store: StoreFixture, runtime: Runtime,
-                                    status: str, outcome: str) -> None:
+def test_dispute_opened_then_closed(
+    client: FlaskClient, store: StoreFixture, runtime: Runtime, status: str, outcome: str
+) -> None:
     send(client, store, "checkout.session.completed", checkout("S-10"))
     send(client, store, "charge.dispute.created", samples.dispute(amount=5000, intent_id=INTENT))
     work_queue(runtime)
     opened = api_order(client, store, "S-10")["payment"]
     assert (opened["disputed"], opened["dispute_status"]) == (True, "open")
-    send(client, store, "charge.dispute.closed",
-         samples.dispute(amount=5000, intent_id=INTENT, status=status))
+    send(
+        client,
+        store,
+        "charge.dispute.closed",
+        samples.dispute(amount=5000, intent_id=INTENT, status=status),
+    )
     work_queue(runtime)
     document = api_order(client, store, "S-10")
     assert document["payment"]["dispute_status"] == outcome
@@ -166,8 +210,12 @@ def test_dispute_closed_before_it_was_opened_stays_closed(
     client: FlaskClient, store: StoreFixture, runtime: Runtime
 ) -> None:
     send(client, store, "checkout.session.completed", checkout("S-11"))
-    send(client, store, "charge.dispute.closed",
-         samples.dispute(amount=5000, intent_id=INTENT, status="won"))
+    send(
+        client,
+        store,
+        "charge.dispute.closed",
+        samples.dispute(amount=5000, intent_id=INTENT, status="won"),
+    )
     send(client, store, "charge.dispute.created", samples.dispute(amount=5000, intent_id=INTENT))
     work_queue(runtime)
     assert api_order(client, store, "S-11")["payment"]["dispute_status"] == "won"
@@ -177,9 +225,14 @@ def test_failed_payment_after_success_does_not_unpay(
     client: FlaskClient, store: StoreFixture, runtime: Runtime
 ) -> None:
     send(client, store, "checkout.session.completed", checkout("S-12"))
-    send(client, store, "payment_intent.payment_failed",
-         samples.payment_intent("S-12", amount=5000, status="requires_payment_method",
-                                intent_id=INTENT))
+    send(
+        client,
+        store,
+        "payment_intent.payment_failed",
+        samples.payment_intent(
+            "S-12", amount=5000, status="requires_payment_method", intent_id=INTENT
+        ),
+    )
     work_queue(runtime)
     assert api_order(client, store, "S-12")["state"] == "paid"
 
@@ -187,8 +240,12 @@ def test_failed_payment_after_success_does_not_unpay(
 def test_test_mode_event_on_a_live_store_is_ignored(
     client: FlaskClient, store: StoreFixture, runtime: Runtime
 ) -> None:
-    deliver(client, store, "stripe", samples.event("checkout.session.completed",
-                                                   checkout("S-13"), livemode=False))
+    deliver(
+        client,
+        store,
+        "stripe",
+        samples.event("checkout.session.completed", checkout("S-13"), livemode=False),
+    )
     work_queue(runtime)
     assert event_statuses(runtime) == ["ignored"]
     assert events(runtime)[0].last_error == "test-mode event on a live store"
@@ -204,8 +261,9 @@ def test_payment_not_linked_to_an_order_is_ignored(
     assert event_statuses(runtime) == ["ignored"]
 
 
-def test_unknown_event_type_is_ignored(client: FlaskClient, store: StoreFixture,
-                                       runtime: Runtime) -> None:
+def test_unknown_event_type_is_ignored(
+    client: FlaskClient, store: StoreFixture, runtime: Runtime
+) -> None:
     send(client, store, "customer.created", {"id": "cus_1", "object": "customer"})
     work_queue(runtime)
     assert event_statuses(runtime) == ["ignored"]
@@ -220,17 +278,21 @@ def test_missing_fields_make_the_event_unprocessable_without_writes(
     work_queue(runtime)
     assert event_statuses(runtime) == ["unprocessable"]
     assert events(runtime)[0].last_error == "missing amount (amount_total)"
-    response = client.get("/api/v1/orders/S-14", headers={"Authorization": f"Bearer {store.api_key}"})
+    response = client.get(
+        "/api/v1/orders/S-14", headers={"Authorization": f"Bearer {store.api_key}"}
+    )
     assert response.status_code == 404
 
 
-def test_api_needs_the_stores_own_key(client: FlaskClient, store: StoreFixture,
-                                      test_mode_store: StoreFixture, runtime: Runtime) -> None:
+def test_api_needs_the_stores_own_key(
+    client: FlaskClient, store: StoreFixture, test_mode_store: StoreFixture, runtime: Runtime
+) -> None:
     send(client, store, "checkout.session.completed", checkout("S-15"))
     work_queue(runtime)
     assert client.get("/api/v1/orders/S-15").status_code == 401
     wrong = client.get("/api/v1/orders/S-15", headers={"Authorization": "Bearer ssk_nope"})
     assert wrong.status_code == 401
-    other = client.get("/api/v1/orders/S-15",
-                       headers={"Authorization": f"Bearer {test_mode_store.api_key}"})
+    other = client.get(
+        "/api/v1/orders/S-15", headers={"Authorization": f"Bearer {test_mode_store.api_key}"}
+    )
     assert other.status_code == 404
