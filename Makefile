@@ -23,9 +23,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+LINT_PATHS := shopsync handlers tests wsgi.py $(wildcard bench)
+
 lint: $(STAMP)
-	$(BIN)/ruff check shopsync handlers tests bench wsgi.py
-	$(BIN)/ruff format --check shopsync handlers tests bench wsgi.py
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 
 bench: $(STAMP)
