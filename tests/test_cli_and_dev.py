@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -91,7 +94,44 @@ def test_dev_runs_everything_with_no_configuration(tmp_path: Path) -> None:
         assert f"http://127.0.0.1:{port}/webhooks/stripe/" in banner
         assert "secret: whsec_" in banner and "API key: ssk_" in banner
         assert (tmp_path / "instance" / "shopsync.sqlite3").exists()
+        assert_simulated_order_gets_paid(tmp_path, port, clean_env)
         dev.signal_group(signal.SIGINT)
         assert dev.popen is not None and dev.popen.wait(timeout=40) == 0
     finally:
         dev.stop()
+
+
+def assert_simulated_order_gets_paid(tmp_path: Path, port: int, env: dict[str, str]) -> None:
+    """What the README tells a newcomer to try: simulate, then read the order back."""
+    simulate = subprocess.run(
+        [
+            str(BIN / "shopsync"),
+            "simulate",
+            "stripe",
+            "checkout.session.completed",
+            "--order",
+            "1001",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert simulate.returncode == 0, simulate.stderr
+    assert "HTTP 200" in simulate.stdout
+    api_key = json.loads((tmp_path / "instance" / "demo_store.json").read_text())["api_key"]
+
+    def paid() -> bool:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/orders/1001",
+            headers={"Authorization": f"Bearer {api_key}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=2) as response:
+                return bool(json.loads(response.read())["state"] == "paid")
+        except urllib.error.HTTPError:
+            return False
+
+    wait_until(paid, timeout=10, what="the simulated order to be paid")

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask.testing import FlaskClient
+from rq import Worker
 from rq.registry import StartedJobRegistry
 from sqlalchemy import text
 
@@ -83,3 +84,13 @@ def test_worker_killed_mid_job_processes_the_event_exactly_once(
     assert paid is not None
     assert (paid.state, paid.paid_amount) == ("paid", 1500)
     assert timeline(runtime, paid.id) == ["created", "paid"]
+
+
+def test_worker_stops_cleanly_when_every_process_gets_sigterm(
+    environ: dict[str, str], runtime: Runtime, tmp_path: Path
+) -> None:
+    worker = shopsync_worker(environ, log=tmp_path / "worker.log")
+    wait_until(lambda: len(Worker.all(connection=runtime.redis)) == 1, what="the worker to start")
+    worker.signal_group(signal.SIGTERM)  # as Heroku does: every process of the dyno
+    assert worker.popen is not None and worker.popen.wait(timeout=30) == 0
+    assert Worker.all(connection=runtime.redis) == []

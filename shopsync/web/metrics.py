@@ -1,0 +1,45 @@
+"""`/metrics` in Prometheus' text format: inbox rows by status and queue depth."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import col
+
+from shopsync.app import app_state
+from shopsync.errors import ConfigError
+from shopsync.models import WebhookEvent
+from shopsync.queue import INBOX_LIST
+
+bp = Blueprint("metrics", __name__)
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    lines = [
+        "# HELP shopsync_inbox_events Webhook events in the inbox, by status.",
+        "# TYPE shopsync_inbox_events gauge",
+        *(f'shopsync_inbox_events{{status="{s}"}} {n}' for s, n in _counts_by_status()),
+        "# HELP shopsync_inbox_waiting Event ids waiting in Redis for a worker.",
+        "# TYPE shopsync_inbox_waiting gauge",
+        f"shopsync_inbox_waiting {_waiting()}",
+    ]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
+
+
+def _counts_by_status() -> list[tuple[str, int]]:
+    statement = select(col(WebhookEvent.status), func.count()).group_by(col(WebhookEvent.status))
+    try:
+        with app_state().runtime.engine.connect() as connection:
+            return [(str(s), int(n)) for s, n in connection.execute(statement)]
+    except DBAPIError:
+        return []
+
+
+def _waiting() -> int:
+    try:
+        return int(app_state().runtime.redis.llen(INBOX_LIST))
+    except (RedisError, ConfigError):
+        return -1
