@@ -6,6 +6,7 @@ import json
 import sys
 
 import click
+from sqlalchemy.exc import NoResultFound
 
 from shopsync.config import Settings
 from shopsync.errors import ConfigError
@@ -75,6 +76,30 @@ def store_create(name: str, as_json: bool, test_mode: bool) -> None:
         click.echo(
             f"  {endpoint.provider:<12} {endpoint.url}\n  {'':<12} secret: {endpoint.secret}"
         )
+
+
+@store.command("set-secrets")
+@click.argument("store_id", type=int)
+@click.argument("provider")
+@click.argument("secrets", nargs=-1, required=True)
+def store_set_secrets(store_id: int, provider: str, secrets: tuple[str, ...]) -> None:
+    """Replace the signing secrets a store's PROVIDER endpoint accepts (newest first).
+
+    For platforms that issue the key themselves (Shopify's app secret, say), and for
+    rolling a secret: give the new and the old one until the old stops being used.
+    """
+    from shopsync.stores import MAX_SECRETS_PER_ENDPOINT, set_secrets
+
+    if len(secrets) > MAX_SECRETS_PER_ENDPOINT:
+        raise click.UsageError(f"at most {MAX_SECRETS_PER_ENDPOINT} secrets at once")
+    rt = build_runtime()
+    try:
+        set_secrets(
+            rt.engine, rt.vault, store_id=store_id, provider=provider, secrets=list(secrets)
+        )
+    except NoResultFound:
+        raise click.ClickException(f"store {store_id} has no {provider} endpoint") from None
+    click.echo(f"store {store_id} {provider}: {len(secrets)} secret(s) accepted")
 
 
 @cli.command()

@@ -34,7 +34,10 @@ def simulate(
         raise click.UsageError(f"no samples for provider {provider!r}")
     url, secret = _target(provider, url, secret)
     order_id = order_id or f"sim-{secrets.token_hex(3)}"
-    body = spec.sample(event_type, order_id)
+    try:
+        body = spec.sample(event_type, order_id)
+    except KeyError as unknown:
+        raise click.UsageError(str(unknown.args[0])) from None
     headers = spec.sign(body, secret, time.time(), "msg_" + secrets.token_hex(12))
     status, answer = _post(url, body, headers)
     click.echo(f"{event_type} for order {order_id}: HTTP {status} {answer}")

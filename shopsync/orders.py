@@ -169,8 +169,8 @@ def record_payment(ctx: EventContext, order: Order, *, amount: int, currency: st
         )
         return
     order.paid_amount = max(order.paid_amount, amount)
-    _advance_payment(ctx, order, Payment.PAID)
-    if order.canceled:
+    # Flag only on the transition, so redeliveries don't re-raise a handled flag.
+    if _advance_payment(ctx, order, Payment.PAID) and order.canceled:
         flag_attention(ctx, order, "payment received for a canceled order")
 
 
@@ -242,10 +242,12 @@ def flag_attention(ctx: EventContext, order: Order, reason: str) -> None:
     touch(ctx, order)
 
 
-def _advance_payment(ctx: EventContext, order: Order, target: Payment) -> None:
-    if advance_payment(order, target):
+def _advance_payment(ctx: EventContext, order: Order, target: Payment) -> bool:
+    moved = advance_payment(order, target)
+    if moved:
         add_milestone(ctx, order, target.value)
     touch(ctx, order)
+    return moved
 
 
 def touch(ctx: EventContext, order: Order) -> None:

@@ -15,10 +15,12 @@ from sqlmodel import Session, select
 
 from shopsync.cli import cli
 from shopsync.crypto import sha256_hex
+from shopsync.endpoints import EndpointDirectory
 from shopsync.models import Store, WebhookEndpoint
 from shopsync.runtime import Runtime
 from shopsync.stores import store_for_api_key
 from tests.processes import BIN, Process, free_port, http_status, wait_until
+from tests.support import StoreFixture
 
 
 def test_store_create_json_prints_urls_secrets_and_a_key_stored_hashed(
@@ -50,6 +52,21 @@ def test_store_create_human_output_shows_the_key_once(
     assert result.exit_code == 0, result.output
     assert "API key (shown once): ssk_" in result.output
     assert "/webhooks/stripe/" in result.output
+
+
+def test_store_set_secrets_replaces_the_accepted_signing_secrets(
+    environ: dict[str, str], store: StoreFixture, runtime: Runtime
+) -> None:
+    runner = CliRunner(env=environ)
+    args = ["store", "set-secrets", str(store.id), "stripe", "whsec_from_stripe", "whsec_old"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "2 secret(s) accepted" in result.output
+    directory = EndpointDirectory(runtime.engine, runtime.vault)
+    endpoint = directory.lookup("stripe", store.path("stripe").rsplit("/", 1)[1])
+    assert endpoint is not None and endpoint.secrets == ("whsec_from_stripe", "whsec_old")
+    missing = runner.invoke(cli, ["store", "set-secrets", "999", "stripe", "whsec_x"])
+    assert missing.exit_code == 1 and "store 999 has no stripe endpoint" in missing.output
 
 
 def test_db_upgrade_is_idempotent(environ: dict[str, str], runtime: Runtime) -> None:

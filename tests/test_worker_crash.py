@@ -90,7 +90,11 @@ def test_worker_stops_cleanly_when_every_process_gets_sigterm(
     environ: dict[str, str], runtime: Runtime, tmp_path: Path
 ) -> None:
     worker = shopsync_worker(environ, log=tmp_path / "worker.log")
-    wait_until(lambda: len(Worker.all(connection=runtime.redis)) == 1, what="the worker to start")
+    wait_until(
+        lambda: len(Worker.all(connection=runtime.redis)) == 1,
+        timeout=60,
+        what="the worker to start",
+    )
     worker.signal_group(signal.SIGTERM)  # as Heroku does: every process of the dyno
     assert worker.popen is not None and worker.popen.wait(timeout=30) == 0
     assert Worker.all(connection=runtime.redis) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from shopsync.errors import Unprocessable
+from shopsync.money import MAX_MINOR_UNITS
 from shopsync.registry import EventContext
 
 
@@ -35,7 +36,7 @@ def order_id_of(obj: dict[str, Any]) -> str | None:
 def amount(obj: dict[str, Any], *names: str) -> int:
     for name in names:
         value = obj.get(name)
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_MINOR_UNITS:
             return value
     raise Unprocessable(f"missing amount ({' or '.join(names)})")
 

@@ -60,7 +60,7 @@ def verify(incoming: IncomingRequest, secrets_: Sequence[str], now: float) -> De
         raise InvalidSignature("no valid v1 signature for this endpoint's secrets")
     payload = parse_json_object(text)
     return Delivery(
-        event_id=_text(payload.get("id")) or _fallback_id(text),
+        event_id=_text(payload.get("id"), 255) or _fallback_id(text),
         event_type=_text(payload.get("type")),
         occurred_at=from_timestamp(_created(payload, now)),
         payload_text=text,
@@ -86,8 +86,8 @@ def _signed_with(text: str, header: str, secret: str) -> bool:
     return True
 
 
-def _text(value: object) -> str:
-    return value[:255] if isinstance(value, str) else ""
+def _text(value: object, limit: int = 120) -> str:
+    return value[:limit] if isinstance(value, str) else ""
 
 
 def _fallback_id(text: str) -> str:

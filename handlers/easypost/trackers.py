@@ -1,0 +1,87 @@
+"""Tracker events: a carrier's progress moves the store's shipment with that tracking number.
+
+A tracker knows nothing of the store's orders, only its tracking code, so it is linked
+to the shipment the store announced (Shopify fulfillments, Standard Webhooks
+shipments). When no such shipment exists yet the event is parked on the tracking
+number and resumed as soon as a shipment with that number is recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.easypost.provider import NAME, parse_time
+from shopsync import shipping
+from shopsync.errors import Ignored, Unprocessable
+from shopsync.registry import EventContext, registry
+from shopsync.shipping import TrackingFacts
+
+# EasyPost tracker status -> shipment status (see shopsync.shipping).
+STATUSES = {
+    "pre_transit": "label_created",
+    "in_transit": "in_transit",
+    "out_for_delivery": "out_for_delivery",
+    "available_for_pickup": "available_for_pickup",
+    "delivered": "delivered",
+    "return_to_sender": "returned",
+    "failure": "exception",
+    "error": "exception",
+}
+# Nothing a shipment can show: not scanned yet, or the tracker was cancelled.
+NO_NEWS_STATUSES = frozenset({"unknown", "cancelled"})
+MAX_TRACKING_CODE = 120
+MAX_CARRIER = 120
+MAX_URL = 1000
+
+
+@registry.on(NAME, "tracker.created", "tracker.updated")
+def update_shipment_tracking(ctx: EventContext) -> None:
+    tracker = _tracker(ctx)
+    facts = tracking_facts(tracker)
+    for shipment in shipping.find_shipments_for_tracking(ctx, _tracking_code(tracker)):
+        shipping.record_tracking(ctx, shipment, facts)
+
+
+def tracking_facts(tracker: dict[str, Any]) -> TrackingFacts:
+    """The tracker's news; optional fields that are malformed are left out, not fatal."""
+    return TrackingFacts(
+        status=_status(tracker),
+        carrier=_short_text(tracker.get("carrier"), MAX_CARRIER),
+        tracking_url=_web_url(tracker.get("public_url")),
+        estimated_delivery=parse_time(tracker.get("est_delivery_date")),
+    )
+
+
+def _tracker(ctx: EventContext) -> dict[str, Any]:
+    result = ctx.payload.get("result")
+    if not isinstance(result, dict) or result.get("object", "Tracker") != "Tracker":
+        raise Unprocessable("event has no Tracker in result")
+    return result
+
+
+def _status(tracker: dict[str, Any]) -> str:
+    status = tracker.get("status")
+    if status in NO_NEWS_STATUSES:
+        raise Ignored("tracker has no carrier news yet (status unknown or cancelled)")
+    if not isinstance(status, str) or status not in STATUSES:
+        raise Unprocessable(f"result.status must be one of {', '.join(sorted(STATUSES))}")
+    return STATUSES[status]
+
+
+def _tracking_code(tracker: dict[str, Any]) -> str:
+    code = _short_text(tracker.get("tracking_code"), MAX_TRACKING_CODE)
+    if code is None:
+        raise Unprocessable(f"result.tracking_code must be 1 to {MAX_TRACKING_CODE} characters")
+    return code
+
+
+def _short_text(value: object, limit: int) -> str | None:
+    if not isinstance(value, str) or "\x00" in value:
+        return None
+    value = value.strip()
+    return value if 0 < len(value) <= limit else None
+
+
+def _web_url(value: object) -> str | None:
+    url = _short_text(value, MAX_URL)
+    return url if url and url.lower().startswith(("https://", "http://")) else None

@@ -1,0 +1,110 @@
+"""Fulfillments: a parcel leaves the shop, then its carrier reports on it.
+
+Only a fulfillment whose `status` is `success` has shipped; pending, open, cancelled
+and failed ones ship nothing. Its `shipment_status` (null until a carrier reports)
+maps onto shopsync's shipment statuses. A fulfillment is partial when it carries fewer
+items than the order; the order counts as fully shipped once Shopify says so
+(orders/fulfilled, or `fulfillment_status: fulfilled` on the order).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from handlers.shopify.provider import NAME
+from handlers.shopify.resources import id_of, objects, quantity_of, text
+from shopsync import orders, shipping
+from shopsync.errors import Ignored
+from shopsync.models import Order, OrderLineItem
+from shopsync.registry import EventContext, registry
+
+SHIPPED = "success"
+SHIPMENT_STATUSES = {
+    "confirmed": "label_created",
+    "label_printed": "label_created",
+    "label_purchased": "label_created",
+    "carrier_picked_up": "in_transit",
+    "picked_up": "in_transit",
+    "in_transit": "in_transit",
+    "out_for_delivery": "out_for_delivery",
+    "ready_for_pickup": "available_for_pickup",
+    "delivered": "delivered",
+    "attempted_delivery": "exception",
+    "failure": "exception",
+}
+
+
+@registry.on(NAME, "fulfillments/create", "fulfillments/update")
+def record_fulfillment_tracking(ctx: EventContext) -> None:
+    fulfillment = ctx.payload
+    order = orders.find_order(ctx, id_of(fulfillment, "order_id"))
+    if not record_shipment(ctx, order, fulfillment, ordered=_ordered_quantity(ctx, order)):
+        raise Ignored("fulfillment has not shipped (status is not success)")
+
+
+def record_shipment(
+    ctx: EventContext, order: Order, fulfillment: dict[str, Any], *, ordered: int
+) -> bool:
+    """Record the fulfillment's parcels if it has shipped; returns whether it had."""
+    status = shipment_status(fulfillment)
+    if status is None:
+        return False
+    numbers = _strings(fulfillment, "tracking_numbers", "tracking_number")
+    urls = _strings(fulfillment, "tracking_urls", "tracking_url")
+    # One shipment per tracking number (Shopify lists them in step with their URLs), so
+    # a carrier's tracker, which knows one parcel by its number, finds its own.
+    for index in range(max(len(numbers), 1)):
+        suffix = f":{index + 1}" if index else ""
+        facts = shipping.ShipmentFacts(
+            external_id=f"{NAME}:fulfillment:{id_of(fulfillment)}{suffix}",
+            status=status,
+            carrier=text(fulfillment.get("tracking_company"), 120),
+            tracking_number=_at(numbers, index, 120),
+            tracking_url=_at(urls, index, 1000),
+            partial=is_partial(fulfillment, ordered=ordered),
+        )
+        shipping.record_shipment(ctx, order, facts)
+    return True
+
+
+def shipment_status(fulfillment: dict[str, Any]) -> str | None:
+    """shopsync's status for a fulfillment, or None when nothing has shipped."""
+    if fulfillment.get("status") != SHIPPED:
+        return None
+    reported = fulfillment.get("shipment_status")
+    # A shipped parcel with no carrier report yet, or a report we do not know, is on its way.
+    known = SHIPMENT_STATUSES.get(reported) if isinstance(reported, str) else None
+    return known or "in_transit"
+
+
+def is_partial(fulfillment: dict[str, Any], *, ordered: int) -> bool:
+    items = objects(fulfillment.get("line_items"))
+    if ordered > 0:
+        return quantity_of(items) < ordered
+    # The order's items are unknown (it came from a payment): trust Shopify's count of
+    # what is still left to fulfil on the lines this parcel carries.
+    return any(_positive(item.get("fulfillable_quantity")) for item in items)
+
+
+def _ordered_quantity(ctx: EventContext, order: Order) -> int:
+    statement = select(func.sum(OrderLineItem.quantity)).where(OrderLineItem.order_id == order.id)
+    return int(ctx.session.exec(statement).one() or 0)
+
+
+def _strings(obj: dict[str, Any], plural: str, singular: str) -> list[str]:
+    values = obj.get(plural)
+    candidates = values if isinstance(values, list) and values else [obj.get(singular)]
+    return [value.strip() for value in candidates if isinstance(value, str) and value.strip()]
+
+
+def _at(values: list[str], index: int, limit: int) -> str | None:
+    """The value at `index` if there is one that fits its column (a clipped one is wrong)."""
+    value = values[index] if index < len(values) else None
+    return value if value is not None and len(value) <= limit else None
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0

@@ -1,0 +1,282 @@
+"""Realistic Shopify webhook bodies, shaped like Shopify's own examples (simulate, tests)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+SHOP_DOMAIN = "example-shop.myshopify.com"
+LOCATION_ID = 24826418
+
+
+def line_item(
+    title: str, price: str, quantity: int = 1, sku: str | None = None, *, item_id: int | None = None
+) -> dict[str, Any]:
+    return {
+        "id": item_id or _random_id(),
+        "admin_graphql_api_id": "gid://shopify/LineItem/0",
+        "title": title,
+        "name": title,
+        "price": price,
+        "quantity": quantity,
+        "current_quantity": quantity,
+        "fulfillable_quantity": quantity,
+        "fulfillment_status": None,
+        "sku": sku,
+        "requires_shipping": True,
+        "taxable": True,
+        "vendor": "Example Vendor",
+    }
+
+
+DEFAULT_ITEMS = (
+    ("IPod Nano - 8GB", "199.00", 1, "IPOD2008PINK"),
+    ("Aviator sunglasses", "89.99", 2, "SKU2006-001"),
+)
+
+
+def default_items() -> list[dict[str, Any]]:
+    return [line_item(*item, item_id=1000 + n) for n, item in enumerate(DEFAULT_ITEMS)]
+
+
+def order(
+    order_id: str | int,
+    *,
+    financial_status: str = "pending",
+    fulfillment_status: str | None = None,
+    currency: str = "USD",
+    items: Sequence[dict[str, Any]] | None = None,
+    shipping: str = "10.00",
+    cancelled_at: str | None = None,
+    refunds: Sequence[dict[str, Any]] = (),
+    fulfillments: Sequence[dict[str, Any]] = (),
+    number: int = 1001,
+    email: str = "bob.norman@mail.example.com",
+    test: bool = False,
+) -> dict[str, Any]:
+    """An order resource, as orders/create, orders/updated, orders/paid ... deliver it."""
+    items = list(items) if items is not None else default_items()
+    subtotal = sum(Decimal(i["price"]) * i["quantity"] for i in items)
+    total = str(subtotal + Decimal(shipping))
+    now = _now()
+    return {
+        "id": _id(order_id),
+        "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
+        "name": f"#{number}",
+        "number": number - 1000,
+        "order_number": number,
+        "email": email,
+        "contact_email": email,
+        "created_at": now,
+        "updated_at": now,
+        "processed_at": now,
+        "currency": currency,
+        "presentment_currency": currency,
+        "subtotal_price": str(subtotal),
+        "total_line_items_price": str(subtotal),
+        "total_price": total,
+        "current_total_price": total,
+        "total_tax": "0.00",
+        "total_discounts": "0.00",
+        "total_outstanding": "0.00" if financial_status == "paid" else total,
+        "financial_status": financial_status,
+        "fulfillment_status": fulfillment_status,
+        "cancelled_at": cancelled_at,
+        "cancel_reason": "customer" if cancelled_at else None,
+        "confirmed": True,
+        "test": test,
+        "token": secrets.token_hex(16),
+        "gateway": "shopify_payments",
+        "customer": _customer(email),
+        "billing_address": _address(),
+        "shipping_address": _address(),
+        "line_items": items,
+        "shipping_lines": [
+            {
+                "id": _random_id(),
+                "title": "Standard",
+                "price": shipping,
+                "code": "Standard",
+                "source": "shopify",
+            }
+        ],
+        "fulfillments": list(fulfillments),
+        "refunds": list(refunds),
+    }
+
+
+def fulfillment(
+    order_id: str | int,
+    *,
+    fulfillment_id: int | None = None,
+    status: str = "success",
+    shipment_status: str | None = None,
+    items: Sequence[dict[str, Any]] | None = None,
+    tracking_company: str | None = "UPS",
+    tracking_numbers: Sequence[str] = ("1Z2345",),
+) -> dict[str, Any]:
+    """A fulfillment resource, as fulfillments/create and fulfillments/update deliver it."""
+    now = _now()
+    urls = [f"https://www.ups.com/WebTracking?loc=en_US&tracknum={n}" for n in tracking_numbers]
+    return {
+        "id": fulfillment_id or _random_id(),
+        "admin_graphql_api_id": "gid://shopify/Fulfillment/0",
+        "order_id": _id(order_id),
+        "name": "#1001.1",
+        "status": status,
+        "shipment_status": shipment_status,
+        "service": "manual",
+        "location_id": LOCATION_ID,
+        "created_at": now,
+        "updated_at": now,
+        "tracking_company": tracking_company,
+        "tracking_number": tracking_numbers[0] if tracking_numbers else None,
+        "tracking_numbers": list(tracking_numbers),
+        "tracking_url": urls[0] if urls else None,
+        "tracking_urls": urls,
+        # What the parcel carries; `fulfillable_quantity` is what is left on each line.
+        "line_items": [
+            {**item, "fulfillable_quantity": 0, "fulfillment_status": "fulfilled"}
+            for item in (items if items is not None else default_items())
+        ],
+        "notify_customer": True,
+        "receipt": {},
+    }
+
+
+def refund(
+    order_id: str | int,
+    *,
+    amount: str,
+    currency: str = "USD",
+    refund_id: int | None = None,
+    status: str = "success",
+) -> dict[str, Any]:
+    """A refund resource, as refunds/create delivers it (its money is in `transactions`)."""
+    now = _now()
+    return {
+        "id": refund_id or _random_id(),
+        "admin_graphql_api_id": "gid://shopify/Refund/0",
+        "order_id": _id(order_id),
+        "created_at": now,
+        "processed_at": now,
+        "note": "Damaged in transit",
+        "restock": False,
+        "user_id": 548380009,
+        "refund_line_items": [],
+        "order_adjustments": [],
+        "duties": [],
+        "transactions": [
+            {
+                "id": _random_id(),
+                "order_id": _id(order_id),
+                "kind": "refund",
+                "gateway": "shopify_payments",
+                "status": status,
+                "amount": amount,
+                "currency": currency,
+                "created_at": now,
+                "processed_at": now,
+                "test": False,
+                "parent_id": _random_id(),
+                "message": None,
+                "error_code": None,
+            }
+        ],
+    }
+
+
+def topic_for(body: bytes) -> str:
+    """The topic a body most plausibly belongs to (the signer has only the body)."""
+    payload = _json_object(body)
+    if "refund_line_items" in payload:
+        return "refunds/create"
+    if "tracking_company" in payload:
+        reported = payload.get("shipment_status") is not None
+        return "fulfillments/update" if reported else "fulfillments/create"
+    order_topics = (
+        ("orders/cancelled", bool(payload.get("cancelled_at"))),
+        ("orders/fulfilled", payload.get("fulfillment_status") == "fulfilled"),
+        ("orders/paid", payload.get("financial_status") == "paid"),
+    )
+    return next((topic for topic, matches in order_topics if matches), "orders/create")
+
+
+def sample(event_type: str, order_id: str) -> bytes:
+    """A body for `shopsync simulate shopify <topic>` about `order_id`."""
+    # Stable per order, so a simulated fulfillments/update updates the created one.
+    shipped = fulfillment(order_id, fulfillment_id=_stable_id(order_id))
+    bodies: dict[str, dict[str, Any]] = {
+        "orders/create": order(order_id),
+        "orders/updated": order(order_id, financial_status="paid"),
+        "orders/paid": order(order_id, financial_status="paid"),
+        "orders/cancelled": order(order_id, cancelled_at=_now()),
+        "orders/fulfilled": order(
+            order_id,
+            financial_status="paid",
+            fulfillment_status="fulfilled",
+            fulfillments=[shipped],
+        ),
+        "fulfillments/create": shipped,
+        "fulfillments/update": {**shipped, "shipment_status": "delivered"},
+        "refunds/create": refund(order_id, amount="20.00"),
+    }
+    if event_type not in bodies:
+        raise KeyError(f"no sample for {event_type}; try one of {', '.join(bodies)}")
+    return json.dumps(bodies[event_type]).encode()
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _customer(email: str) -> dict[str, Any]:
+    return {
+        "id": 207119551,
+        "email": email,
+        "first_name": "Bob",
+        "last_name": "Norman",
+        "state": "disabled",
+        "verified_email": True,
+        "currency": "USD",
+    }
+
+
+def _address() -> dict[str, Any]:
+    return {
+        "first_name": "Bob",
+        "last_name": "Norman",
+        "name": "Bob Norman",
+        "address1": "Chestnut Street 92",
+        "city": "Louisville",
+        "province": "Kentucky",
+        "zip": "40202",
+        "country": "United States",
+        "country_code": "US",
+    }
+
+
+def _id(order_id: str | int) -> str | int:
+    # Shopify ids are integers; simulated ones ("sim-4f2a1c") stay strings.
+    return int(order_id) if str(order_id).isdigit() else order_id
+
+
+def _random_id() -> int:
+    return secrets.randbelow(9 * 10**14) + 10**14
+
+
+def _stable_id(seed: str) -> int:
+    return int(hashlib.sha256(seed.encode()).hexdigest()[:12], 16) + 10**14
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,103 @@
+"""Order events from a custom store: the order is created or filled in, paid, refunded, canceled.
+
+`order.created` and `order.updated` carry the whole order and are handled alike, so
+either may arrive first. `order.canceled` needs only the order's id; the other fields,
+when present, are read as for `order.updated`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.standard import fields
+from handlers.standard.provider import NAME
+from shopsync import orders
+from shopsync.errors import Unprocessable
+from shopsync.models import Order
+from shopsync.orders import LineItemFacts, OrderFacts
+from shopsync.registry import EventContext, registry
+
+AWAITING_PAYMENT = "awaiting_payment"
+PAID = "paid"
+PAYMENT_FAILED = "payment_failed"
+REFUNDED = "refunded"
+PAYMENT_STATUSES = frozenset({AWAITING_PAYMENT, PAID, PAYMENT_FAILED, REFUNDED})
+MAX_LINE_ITEMS = 500
+
+
+@registry.on(NAME, "order.created", "order.updated")
+def sync_order(ctx: EventContext) -> None:
+    """Create the order or fill in what it lacks, then apply its payment status."""
+    data = fields.event_data(ctx)
+    facts = order_facts(data, complete=True)
+    payment_status = fields.choice(data, "payment_status", PAYMENT_STATUSES)
+    order = orders.upsert_order(ctx, facts)
+    apply_payment_status(ctx, order, payment_status, facts)
+
+
+@registry.on(NAME, "order.canceled")
+def cancel_order(ctx: EventContext) -> None:
+    """Cancel the order, creating it if the cancellation is the first we hear of it."""
+    data = fields.event_data(ctx)
+    facts = order_facts(data, complete=False)
+    payment_status = fields.choice(data, "payment_status", PAYMENT_STATUSES)
+    order = orders.upsert_order(ctx, facts)
+    apply_payment_status(ctx, order, payment_status, facts)
+    orders.record_cancel(ctx, order)
+
+
+def order_facts(data: dict[str, Any], *, complete: bool) -> OrderFacts:
+    """The order described by `data`; `complete` requires currency and total."""
+    return OrderFacts(
+        external_id=fields.identifier(data, "id"),
+        number=fields.text(data, "number", max_length=64),
+        email=fields.email(data),
+        customer_name=fields.text(data, "customer_name", max_length=200),
+        currency=fields.currency(data, required=complete),
+        total_amount=fields.integer(data, "total", required=complete),
+        line_items=line_items(data),
+    )
+
+
+def line_items(data: dict[str, Any]) -> list[LineItemFacts]:
+    items = data.get("line_items", [])
+    if not isinstance(items, list) or len(items) > MAX_LINE_ITEMS:
+        raise Unprocessable(f"data.line_items must be a list of at most {MAX_LINE_ITEMS} items")
+    return [_line_item(item, f"data.line_items[{index}]") for index, item in enumerate(items)]
+
+
+def _line_item(item: object, label: str) -> LineItemFacts:
+    if not isinstance(item, dict):
+        raise Unprocessable(f"{label} must be an object")
+    name = fields.text(item, "name", max_length=300, required=True, label=label)
+    quantity = fields.integer(item, "quantity", minimum=1, required=True, label=label)
+    assert name is not None and quantity is not None
+    return LineItemFacts(
+        name=name,
+        quantity=quantity,
+        sku=fields.text(item, "sku", max_length=120, label=label),
+        unit_amount=fields.integer(item, "unit_amount", label=label),
+    )
+
+
+def apply_payment_status(
+    ctx: EventContext, order: Order, status: str | None, facts: OrderFacts
+) -> None:
+    """Move the order's payment to what the store reports (never backwards)."""
+    if status == PAID:
+        amount, currency = _charged(order, facts)
+        orders.record_payment(ctx, order, amount=amount, currency=currency)
+    elif status == PAYMENT_FAILED:
+        orders.record_payment_failed(ctx, order)
+    elif status == REFUNDED:
+        amount, _currency = _charged(order, facts)
+        orders.record_refund(ctx, order, amount=amount, cumulative=True)
+
+
+def _charged(order: Order, facts: OrderFacts) -> tuple[int, str]:
+    # The event's own total, so an edited total is flagged by record_payment, not hidden.
+    amount = facts.total_amount if facts.total_amount is not None else order.total_amount
+    currency = facts.currency or order.currency
+    if amount is None or currency is None:
+        raise Unprocessable("payment_status needs data.total and data.currency")
+    return amount, currency

@@ -1,0 +1,66 @@
+"""Shipment events from a custom store or carrier: parcels move the order towards delivered.
+
+A shipment names its order by the store's order id; one that arrives before its order
+is parked and resumed when the order does. Statuses never move backwards (see
+`shopsync.shipping`), so a late `shipment.updated` cannot undo a delivery.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.standard import fields
+from handlers.standard.provider import NAME
+from shopsync import orders, shipping
+from shopsync.errors import Unprocessable
+from shopsync.registry import EventContext, registry
+from shopsync.shipping import ShipmentFacts
+
+DELIVERED = "delivered"
+SHIPMENT_STATUSES = frozenset(
+    {
+        "label_created",
+        "in_transit",
+        "out_for_delivery",
+        "available_for_pickup",
+        DELIVERED,
+        "exception",
+        "returned",
+    }
+)
+
+
+@registry.on(NAME, "shipment.created", "shipment.updated")
+def record_shipment_status(ctx: EventContext) -> None:
+    data = fields.event_data(ctx)
+    status = fields.choice(data, "status", SHIPMENT_STATUSES, required=True)
+    assert status is not None
+    _record(ctx, data, status)
+
+
+@registry.on(NAME, "shipment.delivered")
+def record_shipment_delivered(ctx: EventContext) -> None:
+    """The parcel arrived; the order is delivered once all its parcels have."""
+    data = fields.event_data(ctx)
+    status = fields.choice(data, "status", SHIPMENT_STATUSES) or DELIVERED
+    if status != DELIVERED:
+        raise Unprocessable("shipment.delivered with a data.status other than delivered")
+    _record(ctx, data, DELIVERED)
+
+
+def _record(ctx: EventContext, data: dict[str, Any], status: str) -> None:
+    facts = shipment_facts(data, status)
+    order = orders.find_order(ctx, fields.identifier(data, "order_id"))
+    shipping.record_shipment(ctx, order, facts)
+
+
+def shipment_facts(data: dict[str, Any], status: str) -> ShipmentFacts:
+    return ShipmentFacts(
+        external_id=fields.identifier(data, "id"),
+        status=status,
+        carrier=fields.text(data, "carrier", max_length=120),
+        tracking_number=fields.text(data, "tracking_number", max_length=120),
+        tracking_url=fields.web_url(data, "tracking_url"),
+        estimated_delivery=fields.moment(data, "estimated_delivery"),
+        partial=fields.flag(data, "partial"),
+    )

@@ -1,0 +1,60 @@
+"""Order topics: the order's status says where it stands, its refunds what went back.
+
+WooCommerce sends the whole order on every change, in no guaranteed order and with
+no retries, so each delivery applies everything its snapshot says; the order's state
+machine only moves forward, so a stale snapshot changes nothing.
+
+    pending, on-hold   awaiting payment (nothing to record)
+    processing         paid
+    completed          paid and fully shipped
+    refunded           paid and fully refunded
+    failed             payment failed
+    cancelled          canceled (so is a deleted order)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.woocommerce.provider import NAME
+from handlers.woocommerce.resources import currency_of, id_of, order_facts, refunds_of, total_of
+from shopsync import orders, shipping
+from shopsync.models import Order
+from shopsync.registry import EventContext, registry
+
+# Statuses WooCommerce itself counts as paid (wc_get_is_paid_statuses), plus refunded:
+# money can only go back once it arrived.
+PAID_STATUSES = frozenset({"processing", "completed", "refunded"})
+
+
+@registry.on(NAME, "order.created", "order.updated")
+def sync_order(ctx: EventContext) -> None:
+    """Create or fill in the order, then apply its status and refunds."""
+    data = ctx.payload
+    order = orders.upsert_order(ctx, order_facts(data))
+    status = data.get("status")
+    if status in PAID_STATUSES:
+        orders.record_payment(ctx, order, amount=total_of(data), currency=currency_of(data))
+    elif status == "failed":
+        orders.record_payment_failed(ctx, order)
+    _apply_refunds(ctx, order, data)
+    if status == "completed":
+        shipping.mark_fully_shipped(ctx, order)
+    # After payment, so an order paid then canceled is not flagged as paid after cancelling.
+    if status == "cancelled":
+        orders.record_cancel(ctx, order)
+
+
+@registry.on(NAME, "order.deleted")
+def cancel_deleted_order(ctx: EventContext) -> None:
+    """A deleted (or trashed) order will not be fulfilled; only its id is sent."""
+    orders.record_cancel(ctx, orders.find_order(ctx, id_of(ctx.payload)))
+
+
+def _apply_refunds(ctx: EventContext, order: Order, data: dict[str, Any]) -> None:
+    for refund_id, amount in refunds_of(data):
+        if amount > 0:
+            orders.record_refund(ctx, order, amount=amount, refund_id=f"{NAME}:refund:{refund_id}")
+    if data.get("status") == "refunded":
+        # Fully refunded whatever the refunds list holds.
+        orders.record_refund(ctx, order, amount=total_of(data), cumulative=True)
