@@ -42,3 +42,11 @@ def _too_deep(value: object) -> bool:
         elif isinstance(node, list):
             stack.extend((child, depth + 1) for child in node)
     return False
+
+
+def decode_stored_object(text: str) -> dict[str, Any]:
+    """A stored payload back as a dict; ValueError if it is not a JSON object."""
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError("stored payload is not a JSON object")
+    return value

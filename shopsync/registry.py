@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import Headers
 
+from shopsync.payloads import decode_stored_object
+
 if TYPE_CHECKING:
     from sqlmodel import Session
 
@@ -79,9 +81,9 @@ class Provider:
     name: str
     event_types: frozenset[str]
     verify: Verifier
-    decode: Decoder
     new_secret: Callable[[], str]
     sign: Signer
+    decode: Decoder = decode_stored_object
     screen: Screen | None = None
     # Builds a realistic body for (event type, store order id), for `shopsync simulate`.
     sample: Callable[[str, str], bytes] | None = None

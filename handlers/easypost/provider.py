@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 import unicodedata
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from typing import Any
 
 from handlers.easypost import samples
 from shopsync.clock import from_timestamp
-from shopsync.errors import Ignored, InvalidPayload, InvalidSignature
+from shopsync.errors import Ignored, InvalidSignature
 from shopsync.payloads import decode_utf8, parse_json_object
 from shopsync.registry import Delivery, EventContext, IncomingRequest, Provider, registry
 
@@ -81,13 +80,6 @@ def parse_time(value: object) -> datetime | None:
         return None
 
 
-def decode(text: str) -> dict[str, Any]:
-    value = json.loads(text)
-    if not isinstance(value, dict):
-        raise InvalidPayload("stored EasyPost payload is not an object")
-    return value
-
-
 def screen(ctx: EventContext) -> None:
     """Test-mode trackers never touch a live store's shipments."""
     if ctx.store.livemode and ctx.payload.get("mode") == TEST_MODE:
@@ -108,7 +100,6 @@ PROVIDER = registry.add_provider(
         name=NAME,
         event_types=EVENT_TYPES,
         verify=verify,
-        decode=decode,
         new_secret=new_secret,
         sign=sign,
         screen=screen,

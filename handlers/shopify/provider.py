@@ -10,12 +10,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from werkzeug.datastructures import Headers
 
@@ -97,13 +95,6 @@ def _triggered_at(value: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def decode(text: str) -> dict[str, Any]:
-    value = json.loads(text)
-    if not isinstance(value, dict):
-        raise ValueError("stored Shopify payload is not an object")
-    return value
-
-
 def screen(ctx: EventContext) -> None:
     """Orders placed through Shopify's test gateway never touch a live store's orders."""
     if ctx.store.livemode and ctx.payload.get("test") is True:
@@ -135,7 +126,6 @@ PROVIDER = registry.add_provider(
         name=NAME,
         event_types=EVENT_TYPES,
         verify=verify,
-        decode=decode,
         new_secret=new_secret,
         sign=sign,
         screen=screen,

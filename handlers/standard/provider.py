@@ -9,7 +9,6 @@ its own), a strict timestamp format, and turning every error it can raise on gar
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from standardwebhooks.webhooks import (
 from handlers.standard import samples
 from handlers.standard.fields import parse_iso8601
 from shopsync.clock import from_timestamp
-from shopsync.errors import InvalidPayload, InvalidSignature
+from shopsync.errors import InvalidSignature
 from shopsync.payloads import decode_utf8, parse_json_object
 from shopsync.registry import Delivery, IncomingRequest, Provider, registry
 
@@ -101,13 +100,6 @@ def _occurred_at(payload: dict[str, Any]) -> datetime | None:
     return parse_iso8601(stamp) if isinstance(stamp, str) else None
 
 
-def decode(text: str) -> dict[str, Any]:
-    value = json.loads(text)
-    if not isinstance(value, dict):
-        raise InvalidPayload("stored Standard Webhooks payload is not an object")
-    return value
-
-
 def sign(body: bytes, secret: str, timestamp: float, event_id: str) -> dict[str, str]:
     """The headers a Standard Webhooks sender puts on `body`."""
     moment = datetime.fromtimestamp(int(timestamp), UTC)
@@ -130,7 +122,6 @@ PROVIDER = registry.add_provider(
         name=NAME,
         event_types=EVENT_TYPES,
         verify=verify,
-        decode=decode,
         new_secret=new_secret,
         sign=sign,
         sample=samples.sample,

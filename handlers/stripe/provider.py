@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -12,7 +11,7 @@ import stripe
 
 from handlers.stripe import samples
 from shopsync.clock import from_timestamp
-from shopsync.errors import Ignored, InvalidPayload, InvalidSignature
+from shopsync.errors import Ignored, InvalidSignature
 from shopsync.payloads import decode_utf8, parse_json_object
 from shopsync.registry import Delivery, EventContext, IncomingRequest, Provider, registry
 
@@ -99,13 +98,6 @@ def _created(payload: dict[str, Any], now: float) -> float:
     return float(created) if isinstance(created, int | float) and created > 0 else now
 
 
-def decode(text: str) -> dict[str, Any]:
-    value = json.loads(text)
-    if not isinstance(value, dict):
-        raise InvalidPayload("stored Stripe payload is not an object")
-    return value
-
-
 def screen(ctx: EventContext) -> None:
     """Test-mode events never touch a live store's orders."""
     if ctx.store.livemode and ctx.payload.get("livemode") is False:
@@ -128,7 +120,6 @@ PROVIDER = registry.add_provider(
         name=NAME,
         event_types=EVENT_TYPES,
         verify=verify,
-        decode=decode,
         new_secret=new_secret,
         sign=sign,
         screen=screen,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
 import secrets
 from collections.abc import Sequence
@@ -98,13 +97,6 @@ def modified_at(payload: dict[str, Any]) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def decode(text: str) -> dict[str, Any]:
-    value = json.loads(text)
-    if not isinstance(value, dict):
-        raise ValueError("stored WooCommerce payload is not an object")
-    return value
-
-
 def sign(body: bytes, secret: str, _timestamp: float, event_id: str) -> dict[str, str]:
     # The Signer protocol carries no event type, and WooCommerce names the topic only in
     # a header: name the one the body most plausibly is (callers that know better override).
@@ -133,7 +125,6 @@ PROVIDER = registry.add_provider(
         name=NAME,
         event_types=EVENT_TYPES,
         verify=verify,
-        decode=decode,
         new_secret=new_secret,
         sign=sign,
         sample=samples.sample,
