@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
 
@@ -40,6 +40,7 @@ def _create_sqlite_engine(database_url: str) -> Engine:
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
     event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_immediately)
     return engine
 
 
@@ -52,6 +53,15 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolE
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # Take transaction control from pysqlite (whose implicit BEGIN breaks SAVEPOINTs);
+    # `_begin_immediately` then starts every transaction itself.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediately(connection: Connection) -> None:
+    # A deferred transaction that reads and then writes fails at once with "database is
+    # locked" when another writer got in between; IMMEDIATE waits its turn instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _dispose_pool_after_fork(engine: Engine) -> None:

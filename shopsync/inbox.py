@@ -146,10 +146,10 @@ def park_statement(event_id: int, waiting_for: str):  # type: ignore[no-untyped-
     )
 
 
-def fail(engine: Engine, event_id: int, error: str, *, retry_at: datetime | None) -> None:
-    """Record a failed attempt: back to `retry` at `retry_at`, or `dead` when None."""
+def fail_statement(event_id: int, error: str, *, retry_at: datetime | None):  # type: ignore[no-untyped-def]
+    """A failed attempt: back to `retry` at `retry_at`, or `dead` when None."""
     status = EventStatus.RETRY if retry_at is not None else EventStatus.DEAD
-    statement = (
+    return (
         update(table)
         .where(table.c.id == event_id, table.c.status == EventStatus.PROCESSING.value)
         .values(
@@ -159,8 +159,6 @@ def fail(engine: Engine, event_id: int, error: str, *, retry_at: datetime | None
             next_attempt_at=retry_at,
         )
     )
-    with engine.begin() as connection:
-        connection.execute(statement)
 
 
 def take_due(engine: Engine, *, grace: timedelta = RELAY_GRACE, limit: int = 1000) -> list[int]:
@@ -188,20 +186,22 @@ def take_due(engine: Engine, *, grace: timedelta = RELAY_GRACE, limit: int = 100
         return sorted(connection.execute(statement).scalars())
 
 
-def unpark(engine: Engine, *, store_id: int, waiting_for: str) -> list[int]:
-    """Parked rows waiting for this order become ready again; returns their ids."""
-    statement = (
+def unpark_statement(store_id: int, keys: Sequence[str]):  # type: ignore[no-untyped-def]
+    """Parked rows waiting on any of these keys become ready; RETURNING their ids."""
+    return (
         update(table)
         .where(
             table.c.store_id == store_id,
             table.c.status == EventStatus.PARKED.value,
-            table.c.waiting_for == waiting_for,
+            table.c.waiting_for.in_(list(keys)),
         )
-        .values(status=EventStatus.RECEIVED.value, next_attempt_at=utcnow() + RELAY_GRACE)
+        .values(
+            status=EventStatus.RECEIVED.value,
+            waiting_for=None,
+            next_attempt_at=utcnow() + RELAY_GRACE,
+        )
         .returning(table.c.id)
     )
-    with engine.begin() as connection:
-        return sorted(connection.execute(statement).scalars())
 
 
 def unpark_ready(engine: Engine) -> int:

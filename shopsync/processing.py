@@ -1,13 +1,19 @@
 """Working claimed inbox rows: dispatch to handlers, then record exactly one outcome.
 
 Policy, in one place:
-- Handlers run in ONE transaction together with the UPDATE that marks the row
-  processed, so an event's business writes and its status commit or vanish together.
-- `Ignored` / `Unprocessable` roll back anything the handlers wrote and mark the row.
-- `OrderNotYetKnown` parks the row until the order arrives (see inbox.unpark).
+- A batch of claimed rows is worked in ONE database transaction, each event inside its
+  own savepoint. An event's business writes and the UPDATE that marks its row commit
+  or vanish together, and the batch pays for one commit (one WAL flush), not one per
+  event.
+- `Ignored` / `Unprocessable` roll back what the handlers wrote (to the savepoint) and
+  mark the row with the reason.
+- `OrderNotYetKnown` parks the row until the order (or payment) it names arrives; the
+  event that makes it known resumes it in the same batch.
 - Any other exception is a failed attempt: the row goes to `retry` with exponential
   backoff, and to `dead` after the last attempt. The recorded error is the exception's
   class and where it was raised: never its message, which may quote payload data.
+- If the transaction itself fails (the database went away), nothing of the batch is
+  kept; the claims expire and the relay hands the rows out again.
 """
 
 from __future__ import annotations
@@ -39,6 +45,10 @@ from shopsync.registry import Decoder, EventContext, Registry
 
 log = logging.getLogger(__name__)
 
+# Events per transaction: large enough to amortise the commit, small enough that the
+# order rows a batch locks are released quickly.
+TRANSACTION_SIZE = 50
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -60,55 +70,74 @@ def process_batch(
     """Claim and work the given rows; returns the ids this call worked.
 
     Events parked for an order that one of these events creates are claimed and worked
-    in the same batch, right after it.
+    in the same call, right after it.
     """
     pending = deque(inbox.claim(engine, ids, lease=policy.lease))
     done: list[int] = []
     try:
         while pending:
-            event_id = pending.popleft()
-            created = process_claimed(engine, registry, event_id, policy)
-            done.append(event_id)
-            pending.extend(_resume_parked(engine, created, policy))
+            chunk = [pending.popleft() for _ in range(min(TRANSACTION_SIZE, len(pending)))]
+            resumed = _work_chunk(engine, registry, chunk, policy)
+            done.extend(chunk)
+            pending.extend(inbox.claim(engine, resumed, lease=policy.lease))
     finally:
         # On shutdown mid-batch, hand the untouched rows straight back.
         inbox.release(engine, list(pending))
     return done
 
 
-def _resume_parked(
-    engine: Engine, created: list[tuple[int, str]], policy: RetryPolicy
+def _work_chunk(
+    engine: Engine, registry: Registry, chunk: list[int], policy: RetryPolicy
 ) -> list[int]:
-    ready: list[int] = []
-    for store_id, external_id in created:
-        ready.extend(inbox.unpark(engine, store_id=store_id, waiting_for=external_id))
-    return inbox.claim(engine, ready, lease=policy.lease)
+    """Work claimed rows in one transaction; returns ids of parked rows they resumed."""
+    resumed: list[int] = []
+    with transaction(engine) as session:
+        stores = StoreCache(session)
+        for event_id in chunk:
+            resumed.extend(_work_one(session, registry, stores, event_id, policy))
+    return resumed
 
 
-def process_claimed(
-    engine: Engine, registry: Registry, event_id: int, policy: RetryPolicy
-) -> list[tuple[int, str]]:
-    """Work one claimed row; returns (store id, order id) of orders it created."""
+def _work_one(
+    session: Session, registry: Registry, stores: StoreCache, event_id: int, policy: RetryPolicy
+) -> list[int]:
     try:
-        with transaction(engine) as session:
-            context = _dispatch(session, registry, event_id)
-            session.execute(inbox.finish_statement(event_id, EventStatus.PROCESSED))
-        return [(context.store.id or 0, external_id) for external_id in context.arrived]
+        with session.begin_nested():
+            context = _dispatch(session, registry, stores, event_id)
+            resumed = _resume(session, context)
     except EventOutcome as outcome:
-        _finish(engine, event_id, EventStatus(outcome.status), str(outcome))
+        session.execute(inbox.finish_statement(event_id, EventStatus(outcome.status), str(outcome)))
+        return []
     except OrderNotYetKnown as missing:
-        with engine.begin() as connection:
-            connection.execute(inbox.park_statement(event_id, missing.external_id))
+        session.execute(inbox.park_statement(event_id, missing.external_id))
+        return []
     except Exception as error:
-        _record_failure(engine, event_id, error, policy)
-    return []
+        session.execute(_failure_statement(session, event_id, error, policy))
+        return []
+    session.execute(inbox.finish_statement(event_id, EventStatus.PROCESSED))
+    return resumed
 
 
-def _dispatch(session: Session, registry: Registry, event_id: int) -> EventContext:
+class StoreCache:
+    """Stores by id for one transaction: a batch touches few stores, many times."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._stores: dict[int, Store | None] = {}
+
+    def get(self, store_id: int) -> Store | None:
+        if store_id not in self._stores:
+            self._stores[store_id] = self._session.get(Store, store_id)
+        return self._stores[store_id]
+
+
+def _dispatch(
+    session: Session, registry: Registry, stores: StoreCache, event_id: int
+) -> EventContext:
     event = session.get(WebhookEvent, event_id)
     if event is None:
         raise Ignored("inbox row disappeared")
-    store = session.get(Store, event.store_id)
+    store = stores.get(event.store_id)
     provider = registry.provider(event.provider)
     if store is None or provider is None:
         raise Ignored("unknown store or provider")
@@ -124,6 +153,14 @@ def _dispatch(session: Session, registry: Registry, event_id: int) -> EventConte
     return context
 
 
+def _resume(session: Session, context: EventContext) -> list[int]:
+    """Rows parked on what this event made known (an order, a payment) become ready."""
+    if not context.arrived:
+        return []
+    statement = inbox.unpark_statement(context.event.store_id, context.arrived)
+    return sorted(session.execute(statement).scalars())
+
+
 def _decode(decode: Decoder, text: str) -> dict[str, Any]:
     try:
         return decode(text)
@@ -131,24 +168,17 @@ def _decode(decode: Decoder, text: str) -> dict[str, Any]:
         raise Unprocessable("stored payload cannot be decoded") from None
 
 
-def _finish(engine: Engine, event_id: int, status: EventStatus, reason: str) -> None:
-    with engine.begin() as connection:
-        connection.execute(inbox.finish_statement(event_id, status, reason))
-
-
-def _record_failure(engine: Engine, event_id: int, error: Exception, policy: RetryPolicy) -> None:
-    attempts = _attempts(engine, event_id)
+def _failure_statement(  # type: ignore[no-untyped-def]
+    session: Session, event_id: int, error: Exception, policy: RetryPolicy
+):
+    event = session.get(WebhookEvent, event_id)
+    attempts = event.attempts if event is not None else 1
     delay = policy.next_attempt_delay(attempts)
-    retry_at = None if delay is None else utcnow() + delay
     description = describe_error(error)
     log.warning("event %s attempt %s failed: %s", event_id, attempts, description)
-    inbox.fail(engine, event_id, description, retry_at=retry_at)
-
-
-def _attempts(engine: Engine, event_id: int) -> int:
-    with Session(engine) as session:
-        event = session.get(WebhookEvent, event_id)
-        return event.attempts if event is not None else 1
+    return inbox.fail_statement(
+        event_id, description, retry_at=None if delay is None else utcnow() + delay
+    )
 
 
 def describe_error(error: BaseException) -> str:

@@ -99,10 +99,22 @@ def deliver(
     return client.post(store.path(provider), data=body, headers=signed)
 
 
+class BurstWorker(SimpleWorker):
+    """RQ's in-process worker without its remote-control channel.
+
+    The channel (for `rq` commands such as kill-horse) costs a one-second thread join
+    every time a burst worker stops; tests never use it. Dequeueing, job execution and
+    the registries are RQ's own.
+    """
+
+    def subscribe(self) -> None:
+        return None
+
+
 def work_queue(rt: Runtime) -> None:
     """Run a real RQ worker (in this process) until the queue is empty."""
     activate(rt)  # as `shopsync worker` does at start-up
-    worker = SimpleWorker([get_queue(rt.redis)], connection=rt.redis)
+    worker = BurstWorker([get_queue(rt.redis)], connection=rt.redis)
     worker.work(burst=True, logging_level="WARNING")
 
 

@@ -71,7 +71,7 @@ def test_worker_killed_mid_job_processes_the_event_exactly_once(
         wait_until(worker_is_stuck, timeout=30, what="the worker to be mid-job")
         doomed.signal_group(signal.SIGKILL)
         doomed.stop()
-        assert events(runtime)[-1].status in ("received", "processing")
+    assert events(runtime)[-1].status in ("received", "processing")  # killed before done
 
     with shopsync_worker(env, log=tmp_path / "second.log"):
         wait_until(
