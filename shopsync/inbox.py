@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from types import ModuleType
 
-from sqlalchemy import Engine, and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import Engine, and_, exists, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shopsync.clock import utcnow
+from shopsync.db import single_statement
 from shopsync.models import EventStatus, Order, Shipment, WebhookEvent
 from shopsync.registry import Delivery
 
@@ -49,20 +51,29 @@ def record(
         # When the relay should consider the wake-up lost and push the row again.
         "next_attempt_at": now + grace,
     }
-    statement = _insert_ignoring_duplicates(engine, values).returning(table.c.id)
-    with engine.begin() as connection:
-        return connection.execute(statement).scalar_one_or_none()
+    # One statement, so autocommit is as durable as a transaction and saves the
+    # BEGIN and COMMIT round trips on the hottest path.
+    with single_statement(engine).connect() as connection:
+        row_id: int | None = connection.execute(
+            _RECORD_STATEMENTS[engine.dialect.name], values
+        ).scalar_one_or_none()
+        connection.commit()
+    return row_id
 
 
-def _insert_ignoring_duplicates(engine: Engine, values: dict[str, object]):  # type: ignore[no-untyped-def]
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    if engine.dialect.name not in ("postgresql", "sqlite"):
-        return insert(table).values(values)
+def _record_statement(dialect: ModuleType):  # type: ignore[no-untyped-def]
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect."""
     return (
         dialect.insert(table)
-        .values(values)
         .on_conflict_do_nothing(index_elements=["store_id", "provider", "event_id"])
+        .returning(table.c.id)
     )
+
+
+_RECORD_STATEMENTS = {
+    "postgresql": _record_statement(postgresql),
+    "sqlite": _record_statement(sqlite),
+}
 
 
 def due_now(engine: Engine, event_id: int) -> None:
@@ -125,6 +136,22 @@ def finish_statement(event_id: int, status: EventStatus, reason: str | None = No
         .values(
             status=status.value,
             last_error=_clip(reason),
+            processed_at=utcnow(),
+            claimed_until=None,
+            next_attempt_at=None,
+            waiting_for=None,
+        )
+    )
+
+
+def finish_many_statement(event_ids: Sequence[int]):  # type: ignore[no-untyped-def]
+    """Mark claimed rows processed in one statement."""
+    return (
+        update(table)
+        .where(table.c.id.in_(list(event_ids)), table.c.status == EventStatus.PROCESSING.value)
+        .values(
+            status=EventStatus.PROCESSED.value,
+            last_error=None,
             processed_at=utcnow(),
             claimed_until=None,
             next_attempt_at=None,

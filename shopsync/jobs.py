@@ -41,6 +41,12 @@ def wake_workers(redis: Redis, ids: Sequence[int]) -> None:
         enqueue_drain(redis)
 
 
+def ask_for_help(redis: Redis) -> None:
+    """Queue one more drain job unless one is already waiting: an idle worker joins in."""
+    if redis.set(DRAIN_PENDING_KEY, 1, nx=True, ex=DRAIN_PENDING_TTL_SECONDS):
+        enqueue_drain(redis)
+
+
 def enqueue_drain(redis: Redis) -> None:
     get_queue(redis).enqueue(
         drain_inbox, job_timeout=DRAIN_JOB_TIMEOUT, result_ttl=0, failure_ttl=86400
@@ -62,10 +68,12 @@ def drain_inbox() -> int:
         ids = _next_batch(redis, linger)
         if not ids:
             return worked
+        if len(ids) == BATCH_SIZE:
+            # A backlog: without new arrivals nobody else would queue a drain job.
+            ask_for_help(redis)
         worked += len(process_batch(rt.engine, registry, ids, policy))
     if redis.llen(INBOX_LIST):
-        redis.set(DRAIN_PENDING_KEY, 1, ex=DRAIN_PENDING_TTL_SECONDS)
-        enqueue_drain(redis)
+        ask_for_help(redis)
     return worked
 
 

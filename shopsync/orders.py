@@ -7,8 +7,8 @@ into the facts below and call these functions inside the event's transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from shopsync.clock import utcnow
@@ -17,15 +17,15 @@ from shopsync.errors import OrderNotYetKnown
 from shopsync.inbox import PAYMENT_KEY_PREFIX
 from shopsync.lifecycle import (
     CANCELED,
-    MILESTONE_MESSAGES,
     Fulfillment,
     Payment,
     advance_fulfillment,
     advance_payment,
     derive_state,
 )
-from shopsync.models import Customer, Order, OrderLineItem, Refund, TimelineEntry
+from shopsync.models import Customer, Order, OrderLineItem, Refund
 from shopsync.registry import EventContext
+from shopsync.timeline import add_milestone, start_timeline
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,8 @@ def _create(ctx: EventContext, facts: OrderFacts) -> Order:
     order = Order(store_id=ctx.store.id, external_id=facts.external_id, public_token=new_token())
     ctx.session.add(order)
     ctx.session.flush()
+    assert order.id is not None
+    start_timeline(ctx.session, order.id)
     add_milestone(ctx, order, "created")
     ctx.arrived.append(facts.external_id)
     return order
@@ -124,15 +126,18 @@ def _fill(order: Order, facts: OrderFacts) -> None:
 
 
 def _customer_id(ctx: EventContext, email: str, name: str | None) -> int | None:
-    email = email.strip().lower()
-    statement = select(Customer).where(Customer.store_id == ctx.store.id, Customer.email == email)
-    customer = ctx.session.exec(statement).first()
-    if customer is None:
-        assert ctx.store.id is not None
-        customer = Customer(store_id=ctx.store.id, email=email, name=name)
-        ctx.session.add(customer)
-        ctx.session.flush()
-    return customer.id
+    """The store's customer with this email, created if new: one upsert, no flush."""
+    dialect = postgresql if ctx.session.get_bind().dialect.name == "postgresql" else sqlite
+    table = Customer.__table__  # type: ignore[attr-defined]
+    insert = dialect.insert(table).values(
+        store_id=ctx.store.id, email=email.strip().lower()[:320], name=name, created_at=utcnow()
+    )
+    # A no-op update on conflict is what makes RETURNING give the existing row's id.
+    statement = insert.on_conflict_do_update(
+        index_elements=["store_id", "email"], set_={"email": insert.excluded.email}
+    ).returning(table.c.id)
+    customer_id: int = ctx.session.execute(statement).scalar_one()
+    return customer_id
 
 
 def _has_line_items(ctx: EventContext, order: Order) -> bool:
@@ -256,32 +261,4 @@ def touch(ctx: EventContext, order: Order) -> None:
     ctx.session.add(order)
 
 
-def add_milestone(
-    ctx: EventContext,
-    order: Order,
-    milestone: str,
-    detail: str | None = None,
-    occurred_at: datetime | None = None,
-) -> None:
-    """Append a timeline entry unless the order already reached this milestone."""
-    assert order.id is not None
-    exists = ctx.session.exec(
-        select(TimelineEntry.id).where(
-            TimelineEntry.order_id == order.id, TimelineEntry.milestone == milestone
-        )
-    ).first()
-    if exists is not None:
-        return
-    ctx.session.add(
-        TimelineEntry(
-            store_id=order.store_id,
-            order_id=order.id,
-            milestone=milestone,
-            message=(detail or MILESTONE_MESSAGES.get(milestone, milestone))[:300],
-            webhook_event_id=ctx.event.id,
-            occurred_at=occurred_at or ctx.event.occurred_at,
-        )
-    )
-
-
-__all__ = ["Fulfillment", "Payment"]
+__all__ = ["Fulfillment", "Payment", "add_milestone"]

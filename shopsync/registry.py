@@ -58,6 +58,8 @@ class EventContext:
     payload: dict[str, Any]
     # Keys (order ids, "payment:<id>") this event made known; events parked on them resume.
     arrived: list[str] = field(default_factory=list)
+    # The functions registered for this event's type, in registration order.
+    handlers: list[Handler] = field(default_factory=list)
 
 
 Verifier = Callable[[IncomingRequest, Sequence[str], float], Delivery | None]

@@ -128,6 +128,8 @@ def settings_environ(tmp_path: Path, database_url: str, redis_url: str) -> dict[
         "SHOPSYNC_RETRY_BASE_SECONDS": "1",
         "SHOPSYNC_MAX_ATTEMPTS": "3",
         "SHOPSYNC_DRAIN_LINGER_SECONDS": "0",
+        # Crash tests wait for the relay: keep its grace short for every app under test.
+        "SHOPSYNC_RELAY_GRACE_SECONDS": "2",
         "LOG_LEVEL": "WARNING",
     }
 

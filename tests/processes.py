@@ -15,6 +15,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
+
 BIN = Path(sys.executable).parent
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,6 +84,20 @@ class Process:
     def pid(self) -> int:
         assert self.popen is not None
         return self.popen.pid
+
+    def signal_tree(self, signum: int) -> None:
+        """Signal the process and every descendant, as a dyno's SIGKILL reaches them all.
+
+        RQ's work-horse starts its own session, so the process group alone misses it.
+        """
+        try:
+            parent = psutil.Process(self.pid)
+            family = [parent, *parent.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return
+        for member in family:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                member.send_signal(signum)
 
     def signal_group(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError):

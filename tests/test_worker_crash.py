@@ -69,7 +69,7 @@ def test_worker_killed_mid_job_processes_the_event_exactly_once(
     with order_locked(runtime, "K-1") as worker_is_stuck:
         doomed = shopsync_worker(env, log=tmp_path / "doomed.log")
         wait_until(worker_is_stuck, timeout=30, what="the worker to be mid-job")
-        doomed.signal_group(signal.SIGKILL)
+        doomed.signal_tree(signal.SIGKILL)
         doomed.stop()
     assert events(runtime)[-1].status in ("received", "processing")  # killed before done
 

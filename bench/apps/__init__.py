@@ -1,0 +1,1 @@
+"""Reference apps served by gunicorn in scenarios (a) and (b)."""
