@@ -27,6 +27,7 @@ class Options:
     connections: int
     wrk_threads: int
     web_workers: int
+    web_threads: int  # 1: sync workers; more: gthread workers with this many threads
     drain_events: int  # scenario (d)
     drain_workers: int
     e2e_rate: float  # events/s in scenario (e)
@@ -59,6 +60,12 @@ def parse(argv: list[str] | None = None) -> Options:
         "(installs py-spy into the venv; perturbs the figures)",
     )
     parser.add_argument("--keep-logs", action="store_true", help="keep server logs")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="gunicorn threads per worker for all three apps (1: sync workers, the default)",
+    )
     args = parser.parse_args(argv)
     quick: bool = args.quick
     return Options(
@@ -68,6 +75,7 @@ def parse(argv: list[str] | None = None) -> Options:
         connections=16,
         wrk_threads=2,
         web_workers=2,
+        web_threads=args.threads,
         drain_events=args.drain_events or (1000 if quick else 10_000),
         drain_workers=2,
         e2e_rate=100.0,

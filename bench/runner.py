@@ -266,10 +266,12 @@ def build_table(results: dict[str, Any]) -> str:
         dirty = f", uncommitted: {' '.join(code['uncommitted'])}" if code.get("uncommitted") else ""
         notes.append(f"code measured: commit {code.get('commit')}{dirty}")
     machine = results.get("machine", {})
+    threads = results.get("options", {}).get("web_threads", 1)
+    workers = "sync workers" if threads <= 1 else f"gthread workers x{threads} threads"
     notes.append(
         f"machine: {machine.get('cpus')} cores; CPU busy "
         f"{machine.get('background_cpu_percent_before', '-')}% before start, load average "
-        f"{machine.get('loadavg_before', '-')}; gunicorn -w 2 sync workers, wrk -t2 -c16"
+        f"{machine.get('loadavg_before', '-')}; gunicorn -w 2 {workers}, wrk -t2 -c16"
     )
     load = results.get("load_during", {})
     if load:

@@ -150,7 +150,13 @@ def bare(b: Bench) -> dict[str, Any]:
     port = free_port()
     server = b.start(
         lambda: servers.gunicorn(
-            "web-a-bare", "bench.apps.bare:app", port, dict(os.environ), b.logs, b.opts.web_workers
+            "web-a-bare",
+            "bench.apps.bare:app",
+            port,
+            dict(os.environ),
+            b.logs,
+            b.opts.web_workers,
+            b.opts.web_threads,
         )
     )
     b.sampler.watch("web-a", [server])
@@ -206,7 +212,13 @@ def naive(b: Bench) -> dict[str, Any]:
     port = free_port()
     server = b.start(
         lambda: servers.gunicorn(
-            "web-b-naive", "bench.apps.naive:create_app()", port, env, b.logs, b.opts.web_workers
+            "web-b-naive",
+            "bench.apps.naive:create_app()",
+            port,
+            env,
+            b.logs,
+            b.opts.web_workers,
+            b.opts.web_threads,
         )
     )
     b.sampler.watch("web-b", [server])
@@ -257,7 +269,13 @@ def start_shopsync(b: Bench) -> Target:
     endpoint = next(e for e in created["endpoints"] if e["provider"] == "stripe")
     server = b.start(
         lambda: servers.gunicorn(
-            "web-shopsync", "shopsync.app:create_app()", port, env, b.logs, b.opts.web_workers
+            "web-shopsync",
+            "shopsync.app:create_app()",
+            port,
+            env,
+            b.logs,
+            b.opts.web_workers,
+            b.opts.web_threads,
         )
     )
     b.sampler.watch("web-shopsync", [server])

@@ -107,15 +107,25 @@ class Managed:
 
 
 def gunicorn(
-    name: str, app_spec: str, port: int, env: dict[str, str], log_dir: Path, workers: int
+    name: str,
+    app_spec: str,
+    port: int,
+    env: dict[str, str],
+    log_dir: Path,
+    workers: int,
+    threads: int = 1,
 ) -> Managed:
-    """`gunicorn -w N` with sync workers, bound to 127.0.0.1 only."""
+    """`gunicorn -w N` (sync workers, or gthread with `threads`), bound to 127.0.0.1 only."""
+    worker_class = (
+        ["--worker-class", "sync"]
+        if threads <= 1
+        else ["--worker-class", "gthread", "--threads", str(threads)]
+    )
     argv = [
         str(BIN_DIR / "gunicorn"),
         "--workers",
         str(workers),
-        "--worker-class",
-        "sync",
+        *worker_class,
         "--bind",
         f"{HOST}:{port}",
         "--graceful-timeout",
