@@ -117,7 +117,9 @@ def print_banner(settings: Settings, demo: dict[str, object]) -> None:
     for endpoint in endpoints if isinstance(endpoints, list) else []:
         lines.append(f"  {endpoint['provider']:<12} {endpoint['url']}")
         lines.append(f"  {'':<12} secret: {endpoint['secret']}")
-    lines.append("  try:     .venv/bin/shopsync simulate stripe checkout.session.completed --order 1001")
+    lines.append(
+        "  try:     .venv/bin/shopsync simulate stripe checkout.session.completed --order 1001"
+    )
     click.echo("\n".join(lines), err=False)
 
 
