@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         runtime=rt, directory=EndpointDirectory(rt.engine, rt.vault)
     )
     web.register_blueprints(app)
+    web.register_error_handlers(app)
     return app
 
 

@@ -18,6 +18,8 @@ responses and logs.
 
 from __future__ import annotations
 
+import traceback
+
 
 class ShopsyncError(Exception):
     """Base of every error shopsync raises on purpose."""
@@ -75,3 +77,15 @@ class OrderNotYetKnown(ShopsyncError):
 
 class ProviderError(ShopsyncError):
     """A provider API call failed; jobs let it propagate so they are retried."""
+
+
+def describe_error(error: BaseException) -> str:
+    """Class and raising location of an error, with no message (it may hold payload data).
+
+    Our own errors' messages are written to be safe, so they are kept.
+    """
+    if isinstance(error, ShopsyncError):
+        return f"{type(error).__name__}: {error}"
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
+    return f"{type(error).__name__}{where}"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import traceback
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,8 +36,8 @@ from shopsync.errors import (
     EventOutcome,
     Ignored,
     OrderNotYetKnown,
-    ShopsyncError,
     Unprocessable,
+    describe_error,
 )
 from shopsync.models import EventStatus, Store, WebhookEvent
 from shopsync.registry import Decoder, EventContext, Registry
@@ -223,12 +222,3 @@ def _failure_statement(  # type: ignore[no-untyped-def]
     return inbox.fail_statement(
         event_id, description, retry_at=None if delay is None else utcnow() + delay
     )
-
-
-def describe_error(error: BaseException) -> str:
-    """Class and raising location of an error, with no message (it may hold payload data)."""
-    if isinstance(error, ShopsyncError):
-        return f"{type(error).__name__}: {error}"
-    frames = traceback.extract_tb(error.__traceback__)
-    where = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
-    return f"{type(error).__name__}{where}"

@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import logging
+
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
+
+from shopsync.errors import describe_error
+
+log = logging.getLogger(__name__)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Unexpected errors: a short answer, and a log line without message or stack trace."""
+
+    @app.errorhandler(Exception)
+    def internal_error(error: Exception) -> tuple[dict[str, str], int] | HTTPException:
+        if isinstance(error, HTTPException):
+            return error
+        log.error("%s %s failed: %s", request.method, request.url_rule, describe_error(error))
+        return {"error": "internal error"}, 500
 
 
 def register_blueprints(app: Flask) -> None:
