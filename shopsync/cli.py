@@ -53,7 +53,8 @@ def store() -> None:
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.option("--test-mode", is_flag=True, help="Accept Stripe test-mode events.")
-def store_create(name: str, as_json: bool, test_mode: bool) -> None:
+@click.option("--stripe-account", default=None, help="The store's Connect account id (acct_...).")
+def store_create(name: str, as_json: bool, test_mode: bool, stripe_account: str | None) -> None:
     """Create a store with one webhook endpoint per provider and an API key (shown once)."""
     from shopsync.registry import registry
     from shopsync.stores import create_store
@@ -66,6 +67,7 @@ def store_create(name: str, as_json: bool, test_mode: bool) -> None:
         name=name,
         public_url=rt.settings.public_url,
         livemode=not test_mode,
+        stripe_account_id=stripe_account,
     )
     if as_json:
         click.echo(json.dumps(created.as_dict(), indent=2))

@@ -45,10 +45,16 @@ def create_store(
     name: str,
     public_url: str,
     livemode: bool = True,
+    stripe_account_id: str | None = None,
 ) -> ProvisionedStore:
     api_key = new_token(API_KEY_PREFIX)
     with transaction(engine) as session:
-        store = Store(name=name, livemode=livemode, api_key_hash=sha256_hex(api_key))
+        store = Store(
+            name=name,
+            livemode=livemode,
+            api_key_hash=sha256_hex(api_key),
+            stripe_account_id=stripe_account_id,
+        )
         session.add(store)
         session.flush()
         assert store.id is not None

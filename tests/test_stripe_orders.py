@@ -296,3 +296,41 @@ def test_api_needs_the_stores_own_key(
         "/api/v1/orders/S-15", headers={"Authorization": f"Bearer {test_mode_store.api_key}"}
     )
     assert other.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("store_account", "event_account", "status"),
+    [
+        (None, "acct_1Other", "ignored"),
+        ("acct_1Mine", "acct_1Other", "ignored"),
+        ("acct_1Mine", "acct_1Mine", "processed"),
+        ("acct_1Mine", None, "processed"),
+    ],
+)
+def test_connect_events_for_other_accounts_are_ignored(
+    client: FlaskClient,
+    runtime: Runtime,
+    store_account: str | None,
+    event_account: str | None,
+    status: str,
+) -> None:
+    from shopsync.registry import registry
+    from shopsync.stores import create_store
+    from tests.support import StoreFixture as Fixture
+
+    shop = Fixture(
+        create_store(
+            runtime.engine,
+            runtime.vault,
+            registry,
+            name="Connected",
+            public_url=runtime.settings.public_url,
+            stripe_account_id=store_account,
+        )
+    )
+    event = samples.event("checkout.session.completed", checkout("S-20"), livemode=True)
+    if event_account:
+        event["account"] = event_account
+    deliver(client, shop, "stripe", event)
+    work_queue(runtime)
+    assert event_statuses(runtime) == [status]

@@ -99,9 +99,16 @@ def _created(payload: dict[str, Any], now: float) -> float:
 
 
 def screen(ctx: EventContext) -> None:
-    """Test-mode events never touch a live store's orders."""
+    """Test-mode events never touch a live store's orders; nor do other accounts' events.
+
+    Connect platforms send `account` on events about connected accounts; only the
+    store's own account (`Store.stripe_account_id`) is acted on.
+    """
     if ctx.store.livemode and ctx.payload.get("livemode") is False:
         raise Ignored("test-mode event on a live store")
+    account = ctx.payload.get("account")
+    if account is not None and account != ctx.store.stripe_account_id:
+        raise Ignored("event for a Stripe account this store is not connected to")
 
 
 def sign(body: bytes, secret: str, timestamp: float, _event_id: str) -> dict[str, str]:

@@ -16,6 +16,9 @@ class Store(SQLModel, table=True):
     name: str = Field(max_length=200)
     # Live stores ignore Stripe test-mode events; the demo store accepts both.
     livemode: bool = True
+    # The store's Stripe account when it is a Connect account (`acct_...`): Connect
+    # events for any other account are ignored.
+    stripe_account_id: str | None = Field(default=None, max_length=255)
     # sha256 of the store's API key; the key itself is shown once at creation.
     api_key_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
