@@ -90,10 +90,12 @@ def test_worker_stops_cleanly_when_every_process_gets_sigterm(
     environ: dict[str, str], runtime: Runtime, tmp_path: Path
 ) -> None:
     worker = shopsync_worker(environ, log=tmp_path / "worker.log")
+    # "idle" comes after RQ installs its signal handlers; a SIGTERM before that simply
+    # kills a worker that has nothing in hand.
     wait_until(
-        lambda: len(Worker.all(connection=runtime.redis)) == 1,
+        lambda: [w.get_state() for w in Worker.all(connection=runtime.redis)] == ["idle"],
         timeout=60,
-        what="the worker to start",
+        what="the worker to be idle",
     )
     worker.signal_group(signal.SIGTERM)  # as Heroku does: every process of the dyno
     assert worker.popen is not None and worker.popen.wait(timeout=30) == 0
