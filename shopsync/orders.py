@@ -95,18 +95,30 @@ def upsert_order(ctx: EventContext, facts: OrderFacts) -> Order:
     order = _load(ctx, facts.external_id)
     if order is None:
         order = _create(ctx, facts)
-    _fill(order, facts)
-    if facts.email and order.customer_id is None:
-        order.customer_id = _customer_id(ctx, facts.email, facts.customer_name)
-    if facts.line_items and not _has_line_items(ctx, order):
+        has_line_items = False
+    else:
+        _fill(order, facts)
+        if facts.email and order.customer_id is None:
+            order.customer_id = _customer_id(ctx, facts.email, facts.customer_name)
+        has_line_items = _has_line_items(ctx, order)
+    if facts.line_items and not has_line_items:
         _add_line_items(ctx, order, facts.line_items)
     touch(ctx, order)
     return order
 
 
 def _create(ctx: EventContext, facts: OrderFacts) -> Order:
+    """A new order, inserted with everything the event says in one statement."""
     assert ctx.store.id is not None
-    order = Order(store_id=ctx.store.id, external_id=facts.external_id, public_token=new_token())
+    # The customer first: its upsert would otherwise flush a half-filled order row.
+    customer_id = _customer_id(ctx, facts.email, facts.customer_name) if facts.email else None
+    order = Order(
+        store_id=ctx.store.id,
+        external_id=facts.external_id,
+        public_token=new_token(),
+        customer_id=customer_id,
+    )
+    _fill(order, facts)
     ctx.session.add(order)
     ctx.session.flush()
     assert order.id is not None
