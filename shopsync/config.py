@@ -63,14 +63,16 @@ class Settings:
         source = os.environ if environ is None else environ
         env = _parse_env(source.get("SHOPSYNC_ENV", "development"))
         instance_path = Path(source.get("SHOPSYNC_INSTANCE_PATH", "instance")).resolve()
+        # The secret first: without it nothing else about a production start matters.
+        secret_key = _resolve_secret_key(source.get("SECRET_KEY"), env, instance_path)
         return cls(
             env=env,
             instance_path=instance_path,
             database_url=normalize_database_url(
                 source.get("DATABASE_URL") or _default_sqlite_url(instance_path)
             ),
-            redis_url=_parse_redis_url(source),
-            secret_key=_resolve_secret_key(source.get("SECRET_KEY"), env, instance_path),
+            redis_url=_require_redis_in_production(_parse_redis_url(source), env),
+            secret_key=secret_key,
             public_url=_parse_public_url(source.get("PUBLIC_URL", "http://127.0.0.1:5000")),
             smtp_url=_parse_optional_url("SMTP_URL", source.get("SMTP_URL"), ("smtp", "smtps")),
             max_body_bytes=_parse_positive_int(
@@ -141,6 +143,12 @@ def _parse_redis_url(source: Mapping[str, str]) -> str | None:
         if value:
             return _parse_optional_url(name, value, ("redis", "rediss", "unix"))
     return None
+
+
+def _require_redis_in_production(url: str | None, env: Environment) -> str | None:
+    if url is None and env == "production":
+        raise ConfigError("REDIS_URL (or REDIS_TLS_URL) is required when SHOPSYNC_ENV=production")
+    return url
 
 
 def _parse_optional_url(name: str, value: str | None, schemes: tuple[str, ...]) -> str | None:

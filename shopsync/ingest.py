@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 
 from shopsync import inbox
 from shopsync.endpoints import EndpointDirectory
+from shopsync.errors import ConfigError
 from shopsync.jobs import wake_workers
 from shopsync.registry import IncomingRequest, Registry
 from shopsync.runtime import Runtime
@@ -58,7 +59,7 @@ def _wake(rt: Runtime, row_id: int) -> None:
     # The row is committed: if Redis is down the relay will find it, so answer 200.
     try:
         wake_workers(rt.redis, [row_id])
-    except RedisError as error:
+    except (RedisError, ConfigError) as error:
         log.warning(
             "event %s recorded but Redis is unavailable (%s); relay will queue it",
             row_id,

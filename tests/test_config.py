@@ -53,8 +53,15 @@ def test_production_refuses_a_weak_secret_key(tmp_path: Path) -> None:
         build(tmp_path, SHOPSYNC_ENV="production", SECRET_KEY="changeme")
 
 
+def test_production_refuses_to_start_without_redis(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"REDIS_URL .* is required"):
+        build(tmp_path, SHOPSYNC_ENV="production", SECRET_KEY=STRONG_KEY)
+
+
 def test_production_accepts_a_strong_secret_key(tmp_path: Path) -> None:
-    settings = build(tmp_path, SHOPSYNC_ENV="production", SECRET_KEY=STRONG_KEY)
+    settings = build(
+        tmp_path, SHOPSYNC_ENV="production", SECRET_KEY=STRONG_KEY, REDIS_URL="redis://r:6379"
+    )
     assert settings.is_production and settings.secret_key == STRONG_KEY
 
 
