@@ -1,12 +1,13 @@
 """Working claimed inbox rows: dispatch to handlers, then record exactly one outcome.
 
 Policy, in one place:
-- A batch of claimed rows is worked in ONE database transaction, each event inside its
-  own savepoint. An event's business writes and the UPDATE that marks its row commit
-  or vanish together, and the batch pays for one commit (one WAL flush), not one per
-  event.
-- `Ignored` / `Unprocessable` roll back what the handlers wrote (to the savepoint) and
-  mark the row with the reason.
+- Claimed rows are worked in chunks, each chunk in ONE database transaction: an
+  event's business writes and the UPDATE that marks its row commit or vanish together,
+  and the chunk pays for one commit (one WAL flush), not one per event.
+- A chunk first runs without savepoints. If any handler raises, the transaction rolls
+  back and the chunk runs again with a savepoint around each event, so one event's
+  failure is contained: what its handlers wrote is rolled back, the rest commits.
+- `Ignored` / `Unprocessable` mark the row with the reason and no business write.
 - `OrderNotYetKnown` parks the row until the order (or payment) it names arrives; the
   event that makes it known resumes it in the same batch.
 - Any other exception is a failed attempt: the row goes to `retry` with exponential
