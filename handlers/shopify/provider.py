@@ -7,9 +7,6 @@ is the bare REST resource (an order, a fulfillment, a refund).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -22,6 +19,7 @@ from shopsync.clock import from_timestamp
 from shopsync.errors import Ignored, InvalidPayload, InvalidSignature
 from shopsync.payloads import decode_utf8, parse_json_object
 from shopsync.registry import Delivery, EventContext, IncomingRequest, Provider, registry
+from shopsync.signatures import hmac_sha256_base64, require_matching_signature
 
 NAME = "shopify"
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
@@ -50,9 +48,7 @@ def verify(incoming: IncomingRequest, secrets_: Sequence[str], now: float) -> De
     signature = incoming.headers.get(SIGNATURE_HEADER, "").strip()
     if not signature:
         raise InvalidSignature(f"missing {SIGNATURE_HEADER} header")
-    # Several secrets are accepted while one is rotated; any of them passes.
-    if not any(hmac.compare_digest(digest(incoming.body, s), signature.encode()) for s in secrets_):
-        raise InvalidSignature("signature does not match this endpoint's secrets")
+    require_matching_signature(signature, secrets_, lambda s: digest(incoming.body, s))
     text = decode_utf8(incoming.body)
     parse_json_object(text)
     topic, event_id = _required(incoming.headers, TOPIC_HEADER), _event_id(incoming.headers)
@@ -68,7 +64,7 @@ def verify(incoming: IncomingRequest, secrets_: Sequence[str], now: float) -> De
 
 def digest(body: bytes, secret: str) -> bytes:
     """The header value Shopify sends for `body`: base64 of HMAC-SHA256 with the secret."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+    return hmac_sha256_base64(body, secret)
 
 
 def _required(headers: Headers, name: str) -> str:
