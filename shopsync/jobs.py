@@ -85,12 +85,6 @@ def _next_batch(redis: Redis, linger: int) -> list[int]:
     return sorted({int(value) for value in raw or []})
 
 
-def process_event(event_id: int) -> int:
-    """Work one inbox row now (used by replay); a no-op if another worker owns it."""
-    rt = runtime.current()
-    return len(process_batch(rt.engine, registry, [event_id], retry_policy()))
-
-
 def relay() -> int:
     """Push rows whose wake-up was lost, whose retry is due or whose claim expired."""
     rt = runtime.current()
