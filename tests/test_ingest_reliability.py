@@ -98,8 +98,18 @@ def test_chunked_body_over_the_cap_is_413(
     assert events(runtime) == []
 
 
-def test_redis_down_during_receipt_then_back(environ: dict[str, str], tmp_path: Path) -> None:
-    redis_server = EmbeddedRedis(tmp_path / "own-redis").start()
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
+    """A redis-server this test may stop and start; always stopped at the end."""
+    server = EmbeddedRedis(tmp_path / "own-redis").start()
+    yield server
+    server.stop()
+
+
+def test_redis_down_during_receipt_then_back(
+    environ: dict[str, str], own_redis: EmbeddedRedis
+) -> None:
+    redis_server = own_redis
     app = create_app(Settings.from_env({**environ, "REDIS_URL": redis_server.url}))
     rt = app.extensions["shopsync"].runtime
     store = make_store(rt, name="Outage shop")
