@@ -19,7 +19,6 @@ Policy, in one place:
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import deque
 from collections.abc import Sequence
@@ -208,7 +207,7 @@ def _run_handlers(context: EventContext) -> None:
 def _decode(decode: Decoder, text: str) -> dict[str, Any]:
     try:
         return decode(text)
-    except (ValueError, json.JSONDecodeError):
+    except ValueError:  # json.JSONDecodeError included
         raise Unprocessable("stored payload cannot be decoded") from None
 
 

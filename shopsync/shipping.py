@@ -79,11 +79,6 @@ def mark_fully_shipped(ctx: EventContext, order: Order) -> None:
     follow_shipments(ctx, order)
 
 
-def mark_delivered(ctx: EventContext, order: Order) -> None:
-    """The store says the whole order arrived, whatever its parcels last reported."""
-    orders.record_fulfillment(ctx, order, Fulfillment.DELIVERED)
-
-
 def follow_shipments(ctx: EventContext, order: Order) -> None:
     fully_shipped = FULFILLMENT_ORDER.index(Fulfillment(order.fulfillment_status)) >= (
         FULFILLMENT_ORDER.index(Fulfillment.SHIPPED)

@@ -103,14 +103,6 @@ def set_secrets(
         endpoint.secrets_encrypted = vault.encrypt_list(secrets[:MAX_SECRETS_PER_ENDPOINT])
 
 
-def endpoint_url(
-    engine: Engine, vault: Vault, *, store_id: int, provider: str, public_url: str
-) -> str:
-    with Session(engine) as session:
-        endpoint = _endpoint(session, store_id, provider)
-        return webhook_url(public_url, provider, vault.decrypt(endpoint.key_encrypted))
-
-
 def _endpoint(session: Session, store_id: int, provider: str) -> WebhookEndpoint:
     statement = select(WebhookEndpoint).where(
         WebhookEndpoint.store_id == store_id, WebhookEndpoint.provider == provider

@@ -14,11 +14,10 @@ import hmac
 import secrets
 import unicodedata
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from handlers.easypost import samples
-from shopsync.clock import from_timestamp
+from shopsync.clock import from_timestamp, parse_iso8601
 from shopsync.errors import Ignored, InvalidSignature
 from shopsync.payloads import decode_utf8, parse_json_object
 from shopsync.registry import Delivery, EventContext, IncomingRequest, Provider, registry
@@ -47,7 +46,7 @@ def verify(incoming: IncomingRequest, secrets_: Sequence[str], now: float) -> De
     return Delivery(
         event_id=_event_id(payload, text),
         event_type=_text(payload.get("description"), MAX_TYPE_LENGTH),
-        occurred_at=parse_time(payload.get("created_at")) or from_timestamp(now),
+        occurred_at=parse_iso8601(payload.get("created_at")) or from_timestamp(now),
         payload_text=text,
     )
 
@@ -67,17 +66,6 @@ def _event_id(payload: dict[str, Any], text: str) -> str:
 
 def _text(value: object, limit: int) -> str:
     return value[:limit] if isinstance(value, str) and "\x00" not in value else ""
-
-
-def parse_time(value: object) -> datetime | None:
-    """EasyPost's ISO-8601 times (`2026-05-04T16:20:00Z`); None when absent or malformed."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-        return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
 
 
 def screen(ctx: EventContext) -> None:

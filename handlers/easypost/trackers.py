@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.easypost.provider import NAME, parse_time
+from handlers.easypost.provider import NAME
 from shopsync import shipping
+from shopsync.clock import parse_iso8601
 from shopsync.errors import Ignored, Unprocessable
 from shopsync.registry import EventContext, registry
 from shopsync.shipping import TrackingFacts
@@ -48,7 +49,7 @@ def tracking_facts(tracker: dict[str, Any]) -> TrackingFacts:
         status=_status(tracker),
         carrier=_short_text(tracker.get("carrier"), MAX_CARRIER),
         tracking_url=_web_url(tracker.get("public_url")),
-        estimated_delivery=parse_time(tracker.get("est_delivery_date")),
+        estimated_delivery=parse_iso8601(tracker.get("est_delivery_date")),
     )
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from werkzeug.datastructures import Headers
 
 from handlers.shopify import samples
-from shopsync.clock import from_timestamp
+from shopsync.clock import from_timestamp, parse_iso8601
 from shopsync.errors import Ignored, InvalidPayload, InvalidSignature
 from shopsync.payloads import decode_utf8, parse_json_object
 from shopsync.registry import Delivery, EventContext, IncomingRequest, Provider, registry
@@ -57,7 +56,8 @@ def verify(incoming: IncomingRequest, secrets_: Sequence[str], now: float) -> De
         # event id (orders/paid and orders/updated, say), they must stay separate rows.
         event_id=f"{topic}:{event_id}"[:255],
         event_type=topic[:120],
-        occurred_at=_triggered_at(incoming.headers.get(TRIGGERED_AT_HEADER)) or from_timestamp(now),
+        occurred_at=parse_iso8601(incoming.headers.get(TRIGGERED_AT_HEADER, "").strip())
+        or from_timestamp(now),
         payload_text=text,
     )
 
@@ -80,15 +80,6 @@ def _event_id(headers: Headers) -> str:
     if not value:
         raise InvalidPayload(f"missing {EVENT_ID_HEADER} header")
     return value
-
-
-def _triggered_at(value: str | None) -> datetime | None:
-    """Shopify's ISO 8601 time (nanoseconds, `Z`); None when absent or unreadable."""
-    try:
-        parsed = datetime.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def screen(ctx: EventContext) -> None:

@@ -9,9 +9,10 @@ would have taken; integers are bounded by Postgres' `integer`.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from shopsync.clock import parse_iso8601
 from shopsync.errors import Unprocessable
 from shopsync.registry import EventContext
 
@@ -127,13 +128,3 @@ def moment(data: dict[str, Any], name: str) -> datetime | None:
     if parsed is None:
         raise Unprocessable(f"data.{name} must be an ISO-8601 date or date-time")
     return parsed
-
-
-def parse_iso8601(value: str) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):  # OverflowError: year 1 shifted by an offset
-        return None

@@ -21,8 +21,7 @@ from standardwebhooks.webhooks import (
 )
 
 from handlers.standard import samples
-from handlers.standard.fields import parse_iso8601
-from shopsync.clock import from_timestamp
+from shopsync.clock import from_timestamp, parse_iso8601
 from shopsync.errors import InvalidSignature
 from shopsync.payloads import decode_utf8, parse_json_object
 from shopsync.registry import Delivery, IncomingRequest, Provider, registry
@@ -96,8 +95,7 @@ def _signed_with(text: str, headers: dict[str, str], secret: str) -> bool:
 
 
 def _occurred_at(payload: dict[str, Any]) -> datetime | None:
-    stamp = payload.get("timestamp")
-    return parse_iso8601(stamp) if isinstance(stamp, str) else None
+    return parse_iso8601(payload.get("timestamp"))
 
 
 def sign(body: bytes, secret: str, timestamp: float, event_id: str) -> dict[str, str]:

@@ -13,13 +13,12 @@ import hashlib
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.datastructures import Headers
 
 from handlers.woocommerce import samples
-from shopsync.clock import from_timestamp
+from shopsync.clock import from_timestamp, parse_iso8601
 from shopsync.errors import InvalidPayload, InvalidSignature
 from shopsync.payloads import decode_utf8, parse_json_object
 from shopsync.registry import Delivery, IncomingRequest, Provider, registry
@@ -47,7 +46,8 @@ def verify(incoming: IncomingRequest, secrets_: Sequence[str], now: float) -> De
     return Delivery(
         event_id=dedupe_key(topic, payload, text),
         event_type=topic[:120],
-        occurred_at=modified_at(payload) or from_timestamp(now),
+        # `date_modified_gmt` is UTC without an offset: when the order last changed.
+        occurred_at=parse_iso8601(payload.get("date_modified_gmt")) or from_timestamp(now),
         payload_text=text,
     )
 
@@ -80,18 +80,6 @@ def dedupe_key(topic: str, payload: dict[str, Any], text: str) -> str:
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
     parts = (topic, resource_id, payload.get("date_modified_gmt"), payload.get("status"))
     return ":".join("-" if part is None else str(part) for part in parts)[:255]
-
-
-def modified_at(payload: dict[str, Any]) -> datetime | None:
-    """When the order last changed (`date_modified_gmt` is UTC without an offset)."""
-    value = payload.get("date_modified_gmt")
-    try:
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    if parsed is None:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def sign(body: bytes, secret: str, _timestamp: float, event_id: str) -> dict[str, str]:
