@@ -1,4 +1,4 @@
-"""One module or package per provider. Importing them fills `shopsync.registry.registry`.
+"""One module or package per provider. Importing them fills `shopsync.pipeline.registry.registry`.
 
 Adding a provider means adding a module here: `load_all` finds it by itself.
 """

@@ -1,7 +1,7 @@
 """The per-process services (settings, database engine, Redis), built once and shared.
 
-The web app, the worker and the CLI each build a `Runtime` at start-up and `activate`
-it; jobs find it with `current()`. Nothing here connects at import time.
+`shopsync.bootstrap` builds one per process and activates it; jobs find it with
+`current()`. Nothing here connects at import time.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from shopsync.config import Settings
 from shopsync.crypto import Vault
 from shopsync.db import create_engine_for
 from shopsync.errors import ConfigError
-from shopsync.queue import connect_redis
 
 
 @dataclass
@@ -43,6 +42,19 @@ class Runtime:
             self.redis.close()
 
 
+def connect_redis(url: str) -> Redis:
+    """A client with short timeouts: an ack must not wait on a sick Redis."""
+    options: dict[str, object] = {
+        "socket_connect_timeout": 1.0,
+        "socket_timeout": 5.0,
+        "health_check_interval": 30,
+    }
+    if url.startswith("rediss://"):
+        # Heroku Redis presents a self-signed certificate; the channel is still encrypted.
+        options["ssl_cert_reqs"] = None
+    return Redis.from_url(url, **options)
+
+
 _current: Runtime | None = None
 
 
@@ -53,7 +65,7 @@ def activate(runtime: Runtime) -> Runtime:
 
 
 def current() -> Runtime:
-    """The runtime this process activated; built from the environment on first use."""
+    """The runtime this process activated (see `shopsync.bootstrap`)."""
     if _current is None:
-        return activate(Runtime(Settings.from_env()))
+        raise ConfigError("no runtime is active: start the process through shopsync.bootstrap")
     return _current

@@ -18,12 +18,13 @@ from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import Engine, create_engine, text
 
-from shopsync.app import app_state, create_app
+from shopsync.app import create_app
 from shopsync.config import Settings, normalize_database_url
 from shopsync.db import create_engine_for
-from shopsync.embedded_redis import EmbeddedRedis
+from shopsync.dev.embedded_redis import EmbeddedRedis
 from shopsync.migrate import upgrade
 from shopsync.runtime import Runtime
+from shopsync.web.state import app_state
 from tests.support import StoreFixture, make_store
 
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 32

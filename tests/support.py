@@ -14,10 +14,10 @@ from sqlmodel import Session, select
 from werkzeug.test import TestResponse
 
 from shopsync.models import Order, TimelineEntry, WebhookEvent
-from shopsync.queue import get_queue
-from shopsync.registry import registry
+from shopsync.pipeline.queue import get_queue
+from shopsync.pipeline.registry import registry
 from shopsync.runtime import Runtime, activate
-from shopsync.stores import ProvisionedStore, create_store
+from shopsync.stores.provisioning import ProvisionedStore, create_store
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from sqlmodel import Session, select
 
 from shopsync.cli import cli
 from shopsync.crypto import sha256_hex
-from shopsync.endpoints import EndpointDirectory
 from shopsync.models import Store, WebhookEndpoint
+from shopsync.pipeline.endpoints import EndpointDirectory
 from shopsync.runtime import Runtime
-from shopsync.stores import store_for_api_key
+from shopsync.stores.provisioning import store_for_api_key
 from tests.processes import BIN, Process, free_port, http_status, wait_until
 from tests.support import StoreFixture
 

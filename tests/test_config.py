@@ -35,7 +35,7 @@ def test_tls_redis_url_wins_over_plain(tmp_path: Path) -> None:
 
 
 def test_tls_redis_client_accepts_self_signed_certificates() -> None:
-    from shopsync.queue import connect_redis
+    from shopsync.runtime import connect_redis
 
     client = connect_redis("rediss://:pw@redis.example:6380/0")
     kwargs = client.connection_pool.connection_kwargs

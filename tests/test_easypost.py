@@ -16,11 +16,11 @@ from sqlmodel import Session, select
 from handlers.easypost import samples as easypost
 from handlers.easypost.provider import PROVIDER
 from handlers.standard import samples as standard
-from shopsync.app import app_state
-from shopsync.jobs import relay
 from shopsync.models import Order, Shipment
+from shopsync.pipeline.jobs import relay
 from shopsync.runtime import Runtime
-from shopsync.stores import set_secrets
+from shopsync.stores.provisioning import set_secrets
+from shopsync.web.state import app_state
 from tests.support import (
     StoreFixture,
     body_of,

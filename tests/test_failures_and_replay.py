@@ -10,11 +10,11 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from handlers.stripe import samples
-from shopsync import jobs
 from shopsync.app import create_app
 from shopsync.cli import cli
 from shopsync.config import Settings
-from shopsync.registry import EventContext, registry
+from shopsync.pipeline import jobs
+from shopsync.pipeline.registry import EventContext, registry
 from shopsync.runtime import Runtime
 from tests.support import deliver, event_statuses, events, make_store, work_queue
 

@@ -14,10 +14,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import make_url
 
 from handlers.stripe import samples
-from shopsync import jobs
 from shopsync.app import create_app
 from shopsync.config import Settings
-from shopsync.embedded_redis import EmbeddedRedis
+from shopsync.dev.embedded_redis import EmbeddedRedis
+from shopsync.pipeline import jobs
 from shopsync.runtime import Runtime, activate
 from tests.processes import TcpProxy, free_port, gunicorn
 from tests.support import (
@@ -155,7 +155,7 @@ def test_provider_retry_after_503_is_recorded_once(
 def test_relay_takes_back_rows_whose_claim_expired(
     client: FlaskClient, store: StoreFixture, runtime: Runtime
 ) -> None:
-    from shopsync import inbox
+    from shopsync.pipeline import inbox
 
     deliver(client, store, "stripe", paid_checkout("L-1"))
     [row] = events(runtime)

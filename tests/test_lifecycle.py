@@ -6,7 +6,8 @@ import itertools
 
 import pytest
 
-from shopsync.lifecycle import (
+from shopsync.models import Order
+from shopsync.orders.lifecycle import (
     FULFILLMENT_ORDER,
     PAYMENT_ORDER,
     Fulfillment,
@@ -15,7 +16,6 @@ from shopsync.lifecycle import (
     advance_payment,
     derive_state,
 )
-from shopsync.models import Order
 
 
 def new_order(**fields: object) -> Order:

@@ -17,10 +17,10 @@ from werkzeug.test import TestResponse
 
 from handlers.shopify import PROVIDER, samples
 from handlers.stripe import samples as stripe_samples
-from shopsync.app import app_state
 from shopsync.models import OrderLineItem, Refund, Shipment
 from shopsync.runtime import Runtime
-from shopsync.stores import set_secrets
+from shopsync.stores.provisioning import set_secrets
+from shopsync.web.state import app_state
 from tests.support import (
     StoreFixture,
     body_of,

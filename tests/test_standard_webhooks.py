@@ -22,12 +22,12 @@ from handlers.standard import samples
 from handlers.standard.orders import PAYMENT_STATUSES
 from handlers.standard.provider import EVENT_TYPES, PROVIDER
 from handlers.standard.shipments import SHIPMENT_STATUSES
-from shopsync.app import app_state
 from shopsync.errors import InvalidSignature
 from shopsync.models import OrderLineItem, Shipment
-from shopsync.registry import IncomingRequest
+from shopsync.pipeline.registry import IncomingRequest
 from shopsync.runtime import Runtime
-from shopsync.stores import set_secrets
+from shopsync.stores.provisioning import set_secrets
+from shopsync.web.state import app_state
 from tests.support import (
     StoreFixture,
     body_of,

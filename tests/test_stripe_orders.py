@@ -314,8 +314,8 @@ def test_connect_events_for_other_accounts_are_ignored(
     event_account: str | None,
     status: str,
 ) -> None:
-    from shopsync.registry import registry
-    from shopsync.stores import create_store
+    from shopsync.pipeline.registry import registry
+    from shopsync.stores.provisioning import create_store
     from tests.support import StoreFixture as Fixture
 
     shop = Fixture(

@@ -133,8 +133,8 @@ def test_any_v1_signature_passes_while_stripe_rolls_a_secret(
 def test_rotated_secrets_are_all_accepted(
     client: FlaskClient, store: StoreFixture, runtime: Runtime, app: object
 ) -> None:
-    from shopsync.app import app_state
-    from shopsync.stores import set_secrets
+    from shopsync.stores.provisioning import set_secrets
+    from shopsync.web.state import app_state
 
     old = store.secret("stripe")
     set_secrets(

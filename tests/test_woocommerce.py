@@ -15,10 +15,10 @@ from sqlmodel import Session, select
 from werkzeug.test import TestResponse
 
 from handlers.woocommerce import PROVIDER, samples
-from shopsync.app import app_state
 from shopsync.models import OrderLineItem
 from shopsync.runtime import Runtime
-from shopsync.stores import set_secrets
+from shopsync.stores.provisioning import set_secrets
+from shopsync.web.state import app_state
 from tests.support import (
     StoreFixture,
     body_of,

@@ -19,8 +19,8 @@ from typing import Any
 from handlers.easypost import samples
 from shopsync.clock import from_timestamp, parse_iso8601
 from shopsync.errors import Ignored, InvalidSignature
-from shopsync.payloads import decode_utf8, parse_json_object
-from shopsync.registry import Delivery, EventContext, IncomingRequest, Provider, registry
+from shopsync.pipeline.payloads import decode_utf8, parse_json_object
+from shopsync.pipeline.registry import Delivery, EventContext, IncomingRequest, Provider, registry
 
 NAME = "easypost"
 SIGNATURE_HEADER = "X-Hmac-Signature"

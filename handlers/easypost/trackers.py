@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.easypost.provider import NAME
-from shopsync import shipping
 from shopsync.clock import parse_iso8601
 from shopsync.errors import Ignored, Unprocessable
-from shopsync.registry import EventContext, registry
-from shopsync.shipping import TrackingFacts
+from shopsync.orders import shipping
+from shopsync.orders.shipping import TrackingFacts
+from shopsync.pipeline.registry import EventContext, registry
 
-# EasyPost tracker status -> shipment status (see shopsync.shipping).
+# EasyPost tracker status -> shipment status (see shopsync.orders.shipping).
 STATUSES = {
     "pre_transit": "label_created",
     "in_transit": "in_transit",

@@ -16,10 +16,10 @@ from sqlmodel import select
 
 from handlers.shopify.provider import NAME
 from handlers.shopify.resources import id_of, objects, quantity_of, text
-from shopsync import orders, shipping
 from shopsync.errors import Ignored
 from shopsync.models import Order, OrderLineItem
-from shopsync.registry import EventContext, registry
+from shopsync.orders import orders, shipping
+from shopsync.pipeline.registry import EventContext, registry
 
 SHIPPED = "success"
 SHIPMENT_STATUSES = {

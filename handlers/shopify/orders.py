@@ -15,10 +15,10 @@ from handlers.shopify.fulfillments import record_shipment
 from handlers.shopify.provider import NAME
 from handlers.shopify.refunds import apply_refund
 from handlers.shopify.resources import currency_of, objects, order_facts, quantity_of, total_of
-from shopsync import orders, shipping
-from shopsync.lifecycle import Fulfillment
 from shopsync.models import Order
-from shopsync.registry import EventContext, registry
+from shopsync.orders import orders, shipping
+from shopsync.orders.lifecycle import Fulfillment
+from shopsync.pipeline.registry import EventContext, registry
 
 # Financial statuses that mean the money arrived (a refund implies it was there first).
 PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})

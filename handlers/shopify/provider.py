@@ -16,9 +16,9 @@ from werkzeug.datastructures import Headers
 from handlers.shopify import samples
 from shopsync.clock import from_timestamp, parse_iso8601
 from shopsync.errors import Ignored, InvalidPayload, InvalidSignature
-from shopsync.payloads import decode_utf8, parse_json_object
-from shopsync.registry import Delivery, EventContext, IncomingRequest, Provider, registry
-from shopsync.signatures import hmac_sha256_base64, require_matching_signature
+from shopsync.pipeline.payloads import decode_utf8, parse_json_object
+from shopsync.pipeline.registry import Delivery, EventContext, IncomingRequest, Provider, registry
+from shopsync.pipeline.signatures import hmac_sha256_base64, require_matching_signature
 
 NAME = "shopify"
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"

@@ -11,10 +11,10 @@ from typing import Any
 
 from handlers.shopify.provider import NAME
 from handlers.shopify.resources import currency_of, id_of, money, objects
-from shopsync import orders
 from shopsync.errors import Ignored, Unprocessable
 from shopsync.models import Order
-from shopsync.registry import EventContext, registry
+from shopsync.orders import orders
+from shopsync.pipeline.registry import EventContext, registry
 
 
 @registry.on(NAME, "refunds/create")

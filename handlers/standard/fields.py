@@ -14,7 +14,7 @@ from typing import Any
 
 from shopsync.clock import parse_iso8601
 from shopsync.errors import Unprocessable
-from shopsync.registry import EventContext
+from shopsync.pipeline.registry import EventContext
 
 MAX_INTEGER = 2_147_483_647
 WEB_URL_SCHEMES = ("https://", "http://")

@@ -11,11 +11,11 @@ from typing import Any
 
 from handlers.standard import fields
 from handlers.standard.provider import NAME
-from shopsync import orders
 from shopsync.errors import Unprocessable
 from shopsync.models import Order
-from shopsync.orders import LineItemFacts, OrderFacts
-from shopsync.registry import EventContext, registry
+from shopsync.orders import orders
+from shopsync.orders.orders import LineItemFacts, OrderFacts
+from shopsync.pipeline.registry import EventContext, registry
 
 AWAITING_PAYMENT = "awaiting_payment"
 PAID = "paid"

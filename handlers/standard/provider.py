@@ -23,8 +23,8 @@ from standardwebhooks.webhooks import (
 from handlers.standard import samples
 from shopsync.clock import from_timestamp, parse_iso8601
 from shopsync.errors import InvalidSignature
-from shopsync.payloads import decode_utf8, parse_json_object
-from shopsync.registry import Delivery, IncomingRequest, Provider, registry
+from shopsync.pipeline.payloads import decode_utf8, parse_json_object
+from shopsync.pipeline.registry import Delivery, IncomingRequest, Provider, registry
 
 NAME = "standard"
 TOLERANCE_SECONDS = 300

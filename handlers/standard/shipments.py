@@ -2,7 +2,7 @@
 
 A shipment names its order by the store's order id; one that arrives before its order
 is parked and resumed when the order does. Statuses never move backwards (see
-`shopsync.shipping`), so a late `shipment.updated` cannot undo a delivery.
+`shopsync.orders.shipping`), so a late `shipment.updated` cannot undo a delivery.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any
 
 from handlers.standard import fields
 from handlers.standard.provider import NAME
-from shopsync import orders, shipping
 from shopsync.errors import Unprocessable
-from shopsync.registry import EventContext, registry
-from shopsync.shipping import ShipmentFacts
+from shopsync.orders import orders, shipping
+from shopsync.orders.shipping import ShipmentFacts
+from shopsync.pipeline.registry import EventContext, registry
 
 DELIVERED = "delivered"
 SHIPMENT_STATUSES = frozenset(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from handlers.stripe.objects import data_object
 from handlers.stripe.provider import NAME
 from handlers.stripe.refunds import order_for_charge
-from shopsync import orders
-from shopsync.registry import EventContext, registry
+from shopsync.orders import orders
+from shopsync.pipeline.registry import EventContext, registry
 
 OUTCOMES = {"won": "won", "lost": "lost", "warning_closed": "won"}
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from shopsync.errors import Unprocessable
 from shopsync.money import MAX_MINOR_UNITS
-from shopsync.registry import EventContext
+from shopsync.pipeline.registry import EventContext
 
 
 def data_object(ctx: EventContext) -> dict[str, Any]:

@@ -12,8 +12,8 @@ import stripe
 from handlers.stripe import samples
 from shopsync.clock import from_timestamp
 from shopsync.errors import Ignored, InvalidSignature
-from shopsync.payloads import decode_utf8, parse_json_object
-from shopsync.registry import Delivery, EventContext, IncomingRequest, Provider, registry
+from shopsync.pipeline.payloads import decode_utf8, parse_json_object
+from shopsync.pipeline.registry import Delivery, EventContext, IncomingRequest, Provider, registry
 
 NAME = "stripe"
 TOLERANCE_SECONDS = 300

@@ -6,10 +6,10 @@ from typing import Any
 
 from handlers.stripe.objects import amount, data_object, order_id_of, reference
 from handlers.stripe.provider import NAME
-from shopsync import orders
 from shopsync.errors import Ignored
 from shopsync.models import Order
-from shopsync.registry import EventContext, registry
+from shopsync.orders import orders
+from shopsync.pipeline.registry import EventContext, registry
 
 
 @registry.on(NAME, "charge.refunded")

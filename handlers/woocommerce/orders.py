@@ -18,9 +18,9 @@ from typing import Any
 
 from handlers.woocommerce.provider import NAME
 from handlers.woocommerce.resources import currency_of, id_of, order_facts, refunds_of, total_of
-from shopsync import orders, shipping
 from shopsync.models import Order
-from shopsync.registry import EventContext, registry
+from shopsync.orders import orders, shipping
+from shopsync.pipeline.registry import EventContext, registry
 
 # Statuses WooCommerce itself counts as paid (wc_get_is_paid_statuses), plus refunded:
 # money can only go back once it arrived.

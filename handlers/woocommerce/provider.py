@@ -20,9 +20,9 @@ from werkzeug.datastructures import Headers
 from handlers.woocommerce import samples
 from shopsync.clock import from_timestamp, parse_iso8601
 from shopsync.errors import InvalidPayload, InvalidSignature
-from shopsync.payloads import decode_utf8, parse_json_object
-from shopsync.registry import Delivery, IncomingRequest, Provider, registry
-from shopsync.signatures import hmac_sha256_base64, require_matching_signature
+from shopsync.pipeline.payloads import decode_utf8, parse_json_object
+from shopsync.pipeline.registry import Delivery, IncomingRequest, Provider, registry
+from shopsync.pipeline.signatures import hmac_sha256_base64, require_matching_signature
 
 NAME = "woocommerce"
 SIGNATURE_HEADER = "X-WC-Webhook-Signature"

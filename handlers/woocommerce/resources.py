@@ -12,7 +12,7 @@ from typing import Any
 
 from shopsync.errors import Unprocessable
 from shopsync.money import InvalidAmount, to_minor_units
-from shopsync.orders import LineItemFacts, OrderFacts
+from shopsync.orders.orders import LineItemFacts, OrderFacts
 
 # Quantities are stored in 32-bit integer columns.
 MAX_QUANTITY = 2**31 - 1

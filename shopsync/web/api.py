@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from shopsync.app import app_state
-from shopsync.order_views import order_document
-from shopsync.stores import store_for_api_key
+from shopsync.orders.views import order_document
+from shopsync.stores.provisioning import store_for_api_key
+from shopsync.web.state import app_state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

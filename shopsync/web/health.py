@@ -7,8 +7,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from shopsync.app import app_state
 from shopsync.errors import ConfigError
+from shopsync.web.state import app_state
 
 bp = Blueprint("health", __name__)
 

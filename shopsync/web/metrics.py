@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
 
-from shopsync.app import app_state
 from shopsync.errors import ConfigError
 from shopsync.models import WebhookEvent
-from shopsync.queue import INBOX_LIST
+from shopsync.pipeline.queue import INBOX_LIST
+from shopsync.web.state import app_state
 
 bp = Blueprint("metrics", __name__)
 

@@ -7,10 +7,10 @@ import logging
 from flask import Blueprint, Response, request
 from sqlalchemy.exc import DBAPIError
 
-from shopsync import ingest
-from shopsync.app import app_state
 from shopsync.errors import PayloadTooLarge, WebhookError
-from shopsync.registry import IncomingRequest, registry
+from shopsync.pipeline import ingest
+from shopsync.pipeline.registry import IncomingRequest, registry
+from shopsync.web.state import app_state
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)

@@ -8,11 +8,11 @@ from enum import Enum
 
 from redis.exceptions import RedisError
 
-from shopsync import inbox
-from shopsync.endpoints import EndpointDirectory
 from shopsync.errors import ConfigError
-from shopsync.jobs import wake_workers
-from shopsync.registry import IncomingRequest, Registry
+from shopsync.pipeline import inbox
+from shopsync.pipeline.endpoints import EndpointDirectory
+from shopsync.pipeline.jobs import wake_workers
+from shopsync.pipeline.registry import IncomingRequest, Registry
 from shopsync.runtime import Runtime
 
 log = logging.getLogger(__name__)

@@ -14,13 +14,13 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import select
 
-from shopsync import orders
 from shopsync.clock import utcnow
 from shopsync.errors import OrderNotYetKnown
-from shopsync.inbox import TRACKING_KEY_PREFIX
-from shopsync.lifecycle import FULFILLMENT_ORDER, Fulfillment
 from shopsync.models import Order, Shipment
-from shopsync.registry import EventContext
+from shopsync.orders import orders
+from shopsync.orders.lifecycle import FULFILLMENT_ORDER, Fulfillment
+from shopsync.pipeline.inbox import TRACKING_KEY_PREFIX
+from shopsync.pipeline.registry import EventContext
 
 SHIPMENT_RANK = {
     "label_created": 0,

@@ -29,7 +29,6 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from shopsync import inbox
 from shopsync.clock import utcnow
 from shopsync.db import transaction
 from shopsync.errors import (
@@ -40,8 +39,9 @@ from shopsync.errors import (
     describe_error,
 )
 from shopsync.models import EventStatus, Store, WebhookEvent
-from shopsync.registry import Decoder, EventContext, Registry
-from shopsync.timeline import forget_cached_milestones
+from shopsync.orders.timeline import forget_cached_milestones
+from shopsync.pipeline import inbox
+from shopsync.pipeline.registry import Decoder, EventContext, Registry
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,12 @@ import secrets
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import click
 
-from shopsync.config import Settings
-from shopsync.devserver import DEMO_FILE
+from shopsync import bootstrap
+from shopsync.dev.server import DEMO_FILE
+from shopsync.runtime import current
 
 
 @click.command()
@@ -25,10 +25,9 @@ def simulate(
     provider: str, event_type: str, order_id: str | None, url: str | None, secret: str | None
 ) -> None:
     """Sign a sample EVENT_TYPE from PROVIDER and POST it, as the provider would."""
-    from handlers import load_all
-    from shopsync.registry import registry
+    from shopsync.pipeline.registry import registry
 
-    load_all()
+    bootstrap.start()
     spec = registry.provider(provider)
     if spec is None or spec.sample is None:
         raise click.UsageError(f"no samples for provider {provider!r}")
@@ -46,7 +45,7 @@ def simulate(
 def _target(provider: str, url: str | None, secret: str | None) -> tuple[str, str]:
     if url and secret:
         return url, secret
-    path = Path(Settings.from_env().instance_path) / DEMO_FILE
+    path = current().settings.instance_path / DEMO_FILE
     if not path.exists():
         raise click.UsageError(
             "no demo store yet: run `shopsync dev` first, or pass --url and --secret"
@@ -65,3 +64,6 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
             return response.status, response.read().decode(errors="replace")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(errors="replace")
+
+
+COMMANDS = [simulate]

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from shopsync.clock import utcnow
 from shopsync.db import single_statement
 from shopsync.models import EventStatus, Order, Shipment, WebhookEvent
-from shopsync.registry import Delivery
+from shopsync.pipeline.registry import Delivery
 
 RELAY_GRACE = timedelta(seconds=30)
 # Parked rows wait on an order id, or on this prefix + a payment id (see orders.py).

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import Headers
 
-from shopsync.payloads import decode_stored_object
+from shopsync.pipeline.payloads import decode_stored_object
 
 if TYPE_CHECKING:
     from sqlmodel import Session

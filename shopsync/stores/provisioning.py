@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from shopsync.crypto import Vault, new_token, same_secret, sha256_hex
 from shopsync.db import transaction
 from shopsync.models import Store, WebhookEndpoint
-from shopsync.registry import Registry
+from shopsync.pipeline.registry import Registry
 
 API_KEY_PREFIX = "ssk_"
 # At most this many signing secrets are accepted at once while a secret is rolled.

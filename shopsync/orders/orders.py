@@ -14,8 +14,8 @@ from sqlmodel import select
 from shopsync.clock import utcnow
 from shopsync.crypto import new_token
 from shopsync.errors import OrderNotYetKnown
-from shopsync.inbox import PAYMENT_KEY_PREFIX
-from shopsync.lifecycle import (
+from shopsync.models import Customer, Order, OrderLineItem, Refund
+from shopsync.orders.lifecycle import (
     CANCELED,
     Fulfillment,
     Payment,
@@ -23,9 +23,9 @@ from shopsync.lifecycle import (
     advance_payment,
     derive_state,
 )
-from shopsync.models import Customer, Order, OrderLineItem, Refund
-from shopsync.registry import EventContext
-from shopsync.timeline import add_milestone, start_timeline
+from shopsync.orders.timeline import add_milestone, start_timeline
+from shopsync.pipeline.inbox import PAYMENT_KEY_PREFIX
+from shopsync.pipeline.registry import EventContext
 
 
 @dataclass(frozen=True)

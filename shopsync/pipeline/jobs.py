@@ -14,15 +14,16 @@ from collections.abc import Sequence
 
 from redis import Redis
 
-from shopsync import inbox, runtime
-from shopsync.processing import RetryPolicy, process_batch
-from shopsync.queue import (
+from shopsync import runtime
+from shopsync.pipeline import inbox
+from shopsync.pipeline.processing import RetryPolicy, process_batch
+from shopsync.pipeline.queue import (
     DRAIN_PENDING_KEY,
     DRAIN_PENDING_TTL_SECONDS,
     INBOX_LIST,
     get_queue,
 )
-from shopsync.registry import registry
+from shopsync.pipeline.registry import registry
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from shopsync.lifecycle import MILESTONE_MESSAGES
 from shopsync.models import Order, TimelineEntry
-from shopsync.registry import EventContext
+from shopsync.orders.lifecycle import MILESTONE_MESSAGES
+from shopsync.pipeline.registry import EventContext
 
 CACHE_KEY = "shopsync.milestones"
 

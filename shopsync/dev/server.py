@@ -14,11 +14,12 @@ from types import FrameType
 
 import click
 
+from shopsync import bootstrap
 from shopsync.config import Settings
-from shopsync.embedded_redis import EmbeddedRedis
+from shopsync.dev.embedded_redis import EmbeddedRedis
 from shopsync.logs import configure_logging
 from shopsync.migrate import upgrade
-from shopsync.runtime import Runtime, activate
+from shopsync.runtime import Runtime
 
 DEMO_FILE = "demo_store.json"
 DEMO_STORE_NAME = "Demo store"
@@ -37,7 +38,7 @@ def run_dev(*, host: str, port: int) -> None:
         settings = settings.with_overrides(redis_url=embedded.url)
     children: list[subprocess.Popen[bytes]] = []
     try:
-        rt = activate(Runtime(settings))
+        rt = bootstrap.start(settings)
         upgrade(rt.engine)
         demo = ensure_demo_store(rt)
         children = start_processes(settings, host=host, port=port)
@@ -51,15 +52,13 @@ def run_dev(*, host: str, port: int) -> None:
 
 def ensure_demo_store(rt: Runtime) -> dict[str, object]:
     """Create the demo store once; its credentials are kept in instance/ for this banner."""
-    from handlers import load_all
-    from shopsync.registry import registry
-    from shopsync.stores import create_store
+    from shopsync.pipeline.registry import registry
+    from shopsync.stores.provisioning import create_store
 
     path = rt.settings.instance_path / DEMO_FILE
     if path.exists():
         demo: dict[str, object] = json.loads(path.read_text())
         return demo
-    load_all()
     created = create_store(
         rt.engine,
         rt.vault,

@@ -15,8 +15,8 @@ from redis.exceptions import RedisError
 from rq.worker import HerokuWorker
 from sqlalchemy.exc import DBAPIError
 
-from shopsync import jobs
-from shopsync.queue import RELAY_LOCK_KEY, get_queue
+from shopsync.pipeline import jobs
+from shopsync.pipeline.queue import RELAY_LOCK_KEY, get_queue
 from shopsync.runtime import Runtime
 
 log = logging.getLogger(__name__)

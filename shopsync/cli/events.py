@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 from sqlmodel import Session, col, select
 
-from shopsync import inbox, jobs
+from shopsync import bootstrap
 from shopsync.models import EventStatus, WebhookEvent
+from shopsync.pipeline import inbox, jobs
 
 STATUS_CHOICES = click.Choice([status.value for status in EventStatus])
 
@@ -20,9 +21,7 @@ def events() -> None:
 @click.option("--status", type=STATUS_CHOICES, help="Only events with this status.")
 @click.option("--limit", default=50, show_default=True)
 def list_events(status: str | None, limit: int) -> None:
-    from shopsync.cli import build_runtime
-
-    rt = build_runtime()
+    rt = bootstrap.start()
     statement = select(WebhookEvent).order_by(col(WebhookEvent.id).desc()).limit(limit)
     if status:
         statement = statement.where(WebhookEvent.status == status)
@@ -38,9 +37,7 @@ def list_events(status: str | None, limit: int) -> None:
 @click.argument("event_id", type=int)
 @click.option("--payload", is_flag=True, help="Also print the stored payload.")
 def show_event(event_id: int, payload: bool) -> None:
-    from shopsync.cli import build_runtime
-
-    rt = build_runtime()
+    rt = bootstrap.start()
     with Session(rt.engine) as session:
         event = session.get(WebhookEvent, event_id)
     if event is None:
@@ -69,11 +66,9 @@ def show_event(event_id: int, payload: bool) -> None:
 @click.option("--status", type=STATUS_CHOICES, help="Replay every event with this status.")
 def replay(event_id: int | None, status: str | None) -> None:
     """Run the handlers again; effects stay exactly-once (handlers are idempotent)."""
-    from shopsync.cli import build_runtime
-
     if (event_id is None) == (status is None):
         raise click.UsageError("give an EVENT_ID or --status, not both")
-    rt = build_runtime()
+    rt = bootstrap.start()
     ids = [event_id] if event_id is not None else _ids_with_status(rt.engine, status or "")
     reset = inbox.reset_for_replay(rt.engine, ids)
     if reset:
@@ -85,3 +80,6 @@ def _ids_with_status(engine: object, status: str) -> list[int]:
     with Session(engine) as session:  # type: ignore[arg-type]
         statement = select(WebhookEvent.id).where(WebhookEvent.status == status)
         return [i for i in session.exec(statement) if i is not None]
+
+
+COMMANDS = [events]

@@ -1,0 +1,22 @@
+"""The one place a process is put together: settings, logging, providers, runtime.
+
+The web app, the worker and every CLI command start here, so all of them see the same
+settings, the same registered providers and one engine and Redis client per process.
+This is also the only place `shopsync` imports `handlers`.
+"""
+
+from __future__ import annotations
+
+from shopsync.config import Settings
+from shopsync.logs import configure_logging
+from shopsync.runtime import Runtime, activate
+
+
+def start(settings: Settings | None = None) -> Runtime:
+    """Build and activate this process's runtime (settings from the environment if None)."""
+    from handlers import load_all
+
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    load_all()
+    return activate(Runtime(settings))

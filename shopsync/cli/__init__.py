@@ -1,0 +1,28 @@
+"""The `shopsync` command: one module per command group, as rq's CLI does."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from shopsync.cli import db, dev, events, simulate, stores, worker
+from shopsync.errors import ConfigError
+
+
+@click.group()
+def cli() -> None:
+    """shopsync: webhook order sync for online stores."""
+
+
+for _module in (db, stores, worker, dev, events, simulate):
+    for _command in _module.COMMANDS:
+        cli.add_command(_command)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except ConfigError as error:
+        click.echo(f"configuration error: {error}", err=True)
+        sys.exit(2)

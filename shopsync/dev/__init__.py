@@ -1,0 +1,1 @@
+"""Running shopsync on a laptop: `shopsync dev` and its embedded Redis."""

@@ -1,0 +1,1 @@
+"""Stores: provisioning, their webhook endpoints and API keys."""

@@ -1,0 +1,29 @@
+"""What the web app keeps for its requests: the runtime and the endpoint directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from shopsync.pipeline.endpoints import EndpointDirectory
+from shopsync.runtime import Runtime
+
+EXTENSION_KEY = "shopsync"
+
+
+@dataclass
+class AppState:
+    runtime: Runtime
+    directory: EndpointDirectory
+
+
+def install(app: Flask, runtime: Runtime) -> AppState:
+    state = AppState(runtime=runtime, directory=EndpointDirectory(runtime.engine, runtime.vault))
+    app.extensions[EXTENSION_KEY] = state
+    return state
+
+
+def app_state() -> AppState:
+    state: AppState = current_app.extensions[EXTENSION_KEY]
+    return state
