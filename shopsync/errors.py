@@ -9,7 +9,7 @@
     ├── EventOutcome           raised by handlers to end processing without a retry
     │   ├── Ignored            the row is marked `ignored` (unknown type/account, test mode)
     │   └── Unprocessable      the row is marked `unprocessable` with the reason
-    ├── OrderNotYetKnown       the row is parked until the order arrives
+    ├── NotYetKnown            the row is parked on a wait key (see shopsync.waits)
     └── ProviderError          a provider API refused or failed (retried by the job)
 
 Messages never contain secrets, signatures or payload content: they reach HTTP
@@ -18,6 +18,7 @@ responses and logs.
 
 from __future__ import annotations
 
+import os
 import traceback
 
 
@@ -67,12 +68,12 @@ class Unprocessable(EventOutcome):
     status = "unprocessable"
 
 
-class OrderNotYetKnown(ShopsyncError):
-    """The event refers to an order not seen yet; the row is parked until it arrives."""
+class NotYetKnown(ShopsyncError):
+    """The work refers to something not seen yet; the event waits on `key`."""
 
-    def __init__(self, external_id: str) -> None:
-        super().__init__("order not yet known")
-        self.external_id = external_id
+    def __init__(self, key: str) -> None:
+        super().__init__("waiting for something not yet known")
+        self.key = key
 
 
 class ProviderError(ShopsyncError):
@@ -80,12 +81,46 @@ class ProviderError(ShopsyncError):
 
 
 def describe_error(error: BaseException) -> str:
-    """Class and raising location of an error, with no message (it may hold payload data).
+    """Class and where in our code it was raised, with no message (it may hold payload data).
 
     Our own errors' messages are written to be safe, so they are kept.
     """
     if isinstance(error, ShopsyncError):
         return f"{type(error).__name__}: {error}"
-    frames = traceback.extract_tb(error.__traceback__)
-    where = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
+    frame = innermost_own_frame(error)
+    where = f" at {_short_path(frame.filename)}:{frame.lineno}" if frame else ""
     return f"{type(error).__name__}{where}"
+
+
+def innermost_own_frame(error: BaseException) -> traceback.FrameSummary | None:
+    """The deepest frame in shopsync's or the handlers' code: where to start looking."""
+    frames = traceback.extract_tb(error.__traceback__)
+    own = [frame for frame in frames if _is_own(frame.filename)]
+    chosen = own or frames
+    return chosen[-1] if chosen else None
+
+
+def message_free_trace(error: BaseException, limit: int = 30) -> str:
+    """The traceback's frames and exception classes, never a message or a local value."""
+    frames = traceback.extract_tb(error.__traceback__)[-limit:]
+    lines = [f"{_short_path(f.filename)}:{f.lineno} in {f.name}" for f in frames]
+    lines.append(type(error).__name__)
+    cause = error.__cause__ or error.__context__
+    if cause is not None:
+        lines.append(f"while handling {type(cause).__name__}")
+    return "\n".join(lines)
+
+
+# shopsync and handlers are installed side by side (a checkout or site-packages).
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_OWN_DIRS = tuple(os.path.join(_ROOT, package) + os.sep for package in ("shopsync", "handlers"))
+
+
+def _is_own(filename: str) -> bool:
+    return filename.startswith(_OWN_DIRS)
+
+
+def _short_path(filename: str) -> str:
+    if _is_own(filename):
+        return os.path.relpath(filename, _ROOT)
+    return os.path.basename(filename)

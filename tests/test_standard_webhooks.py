@@ -443,7 +443,7 @@ def test_a_shipment_before_its_order_is_parked_then_resumed(
     send(client, store, "shipment.created", samples.shipment("A-1", status="in_transit"))
     work_queue(runtime)
     [parked] = events(runtime)
-    assert (parked.status, parked.waiting_for) == ("parked", "A-1")
+    assert (parked.status, parked.waiting_for) == ("parked", "order:A-1")
     assert shipments(runtime) == []
     paid_order(client, store, runtime, "A-1")
     assert event_statuses(runtime) == ["processed", "processed"]

@@ -85,7 +85,7 @@ def test_payment_for_an_unknown_order_is_parked_until_the_order_arrives(
     )
     work_queue(runtime)
     assert event_statuses(runtime) == ["parked"]
-    assert events(runtime)[0].waiting_for == "S-4"
+    assert events(runtime)[0].waiting_for == "order:S-4"
     send(client, store, "checkout.session.completed", checkout("S-4", payment_status="unpaid"))
     work_queue(runtime)
     assert event_statuses(runtime) == ["processed", "processed"]

@@ -13,20 +13,21 @@ from typing import Any
 from handlers.easypost.provider import NAME
 from shopsync.clock import parse_iso8601
 from shopsync.errors import Ignored, Unprocessable
+from shopsync.models.vocabulary import ShipmentStatus
 from shopsync.orders import shipping
 from shopsync.orders.shipping import TrackingFacts
 from shopsync.pipeline.registry import EventContext, registry
 
 # EasyPost tracker status -> shipment status (see shopsync.orders.shipping).
 STATUSES = {
-    "pre_transit": "label_created",
-    "in_transit": "in_transit",
-    "out_for_delivery": "out_for_delivery",
-    "available_for_pickup": "available_for_pickup",
-    "delivered": "delivered",
-    "return_to_sender": "returned",
-    "failure": "exception",
-    "error": "exception",
+    "pre_transit": ShipmentStatus.LABEL_CREATED,
+    "in_transit": ShipmentStatus.IN_TRANSIT,
+    "out_for_delivery": ShipmentStatus.OUT_FOR_DELIVERY,
+    "available_for_pickup": ShipmentStatus.AVAILABLE_FOR_PICKUP,
+    "delivered": ShipmentStatus.DELIVERED,
+    "return_to_sender": ShipmentStatus.RETURNED,
+    "failure": ShipmentStatus.EXCEPTION,
+    "error": ShipmentStatus.EXCEPTION,
 }
 # Nothing a shipment can show: not scanned yet, or the tracker was cancelled.
 NO_NEWS_STATUSES = frozenset({"unknown", "cancelled"})
@@ -39,8 +40,8 @@ MAX_URL = 1000
 def update_shipment_tracking(ctx: EventContext) -> None:
     tracker = _tracker(ctx)
     facts = tracking_facts(tracker)
-    for shipment in shipping.find_shipments_for_tracking(ctx, _tracking_code(tracker)):
-        shipping.record_tracking(ctx, shipment, facts)
+    for shipment in shipping.find_shipments_for_tracking(ctx.work, _tracking_code(tracker)):
+        shipping.record_tracking(ctx.work, shipment, facts)
 
 
 def tracking_facts(tracker: dict[str, Any]) -> TrackingFacts:
@@ -60,7 +61,7 @@ def _tracker(ctx: EventContext) -> dict[str, Any]:
     return result
 
 
-def _status(tracker: dict[str, Any]) -> str:
+def _status(tracker: dict[str, Any]) -> ShipmentStatus:
     status = tracker.get("status")
     if status in NO_NEWS_STATUSES:
         raise Ignored("tracker has no carrier news yet (status unknown or cancelled)")

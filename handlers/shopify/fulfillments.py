@@ -11,37 +11,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import select
-
 from handlers.shopify.provider import NAME
 from handlers.shopify.resources import id_of, objects, quantity_of, text
 from shopsync.errors import Ignored
-from shopsync.models import Order, OrderLineItem
+from shopsync.models import Order
+from shopsync.models.vocabulary import ShipmentStatus
 from shopsync.orders import orders, shipping
 from shopsync.pipeline.registry import EventContext, registry
 
 SHIPPED = "success"
 SHIPMENT_STATUSES = {
-    "confirmed": "label_created",
-    "label_printed": "label_created",
-    "label_purchased": "label_created",
-    "carrier_picked_up": "in_transit",
-    "picked_up": "in_transit",
-    "in_transit": "in_transit",
-    "out_for_delivery": "out_for_delivery",
-    "ready_for_pickup": "available_for_pickup",
-    "delivered": "delivered",
-    "attempted_delivery": "exception",
-    "failure": "exception",
+    "confirmed": ShipmentStatus.LABEL_CREATED,
+    "label_printed": ShipmentStatus.LABEL_CREATED,
+    "label_purchased": ShipmentStatus.LABEL_CREATED,
+    "carrier_picked_up": ShipmentStatus.IN_TRANSIT,
+    "picked_up": ShipmentStatus.IN_TRANSIT,
+    "in_transit": ShipmentStatus.IN_TRANSIT,
+    "out_for_delivery": ShipmentStatus.OUT_FOR_DELIVERY,
+    "ready_for_pickup": ShipmentStatus.AVAILABLE_FOR_PICKUP,
+    "delivered": ShipmentStatus.DELIVERED,
+    "attempted_delivery": ShipmentStatus.EXCEPTION,
+    "failure": ShipmentStatus.EXCEPTION,
 }
 
 
 @registry.on(NAME, "fulfillments/create", "fulfillments/update")
 def record_fulfillment_tracking(ctx: EventContext) -> None:
     fulfillment = ctx.payload
-    order = orders.find_order(ctx, id_of(fulfillment, "order_id"))
-    if not record_shipment(ctx, order, fulfillment, ordered=_ordered_quantity(ctx, order)):
+    order = orders.find_order(ctx.work, id_of(fulfillment, "order_id"))
+    if not record_shipment(
+        ctx, order, fulfillment, ordered=orders.ordered_quantity(ctx.work, order)
+    ):
         raise Ignored("fulfillment has not shipped (status is not success)")
 
 
@@ -66,18 +66,18 @@ def record_shipment(
             tracking_url=_at(urls, index, 1000),
             partial=is_partial(fulfillment, ordered=ordered),
         )
-        shipping.record_shipment(ctx, order, facts)
+        shipping.record_shipment(ctx.work, order, facts)
     return True
 
 
-def shipment_status(fulfillment: dict[str, Any]) -> str | None:
+def shipment_status(fulfillment: dict[str, Any]) -> ShipmentStatus | None:
     """shopsync's status for a fulfillment, or None when nothing has shipped."""
     if fulfillment.get("status") != SHIPPED:
         return None
     reported = fulfillment.get("shipment_status")
     # A shipped parcel with no carrier report yet, or a report we do not know, is on its way.
     known = SHIPMENT_STATUSES.get(reported) if isinstance(reported, str) else None
-    return known or "in_transit"
+    return known or ShipmentStatus.IN_TRANSIT
 
 
 def is_partial(fulfillment: dict[str, Any], *, ordered: int) -> bool:
@@ -87,11 +87,6 @@ def is_partial(fulfillment: dict[str, Any], *, ordered: int) -> bool:
     # The order's items are unknown (it came from a payment): trust Shopify's count of
     # what is still left to fulfil on the lines this parcel carries.
     return any(_positive(item.get("fulfillable_quantity")) for item in items)
-
-
-def _ordered_quantity(ctx: EventContext, order: Order) -> int:
-    statement = select(func.sum(OrderLineItem.quantity)).where(OrderLineItem.order_id == order.id)
-    return int(ctx.session.exec(statement).one() or 0)
 
 
 def _strings(obj: dict[str, Any], plural: str, singular: str) -> list[str]:

@@ -16,7 +16,7 @@ from handlers.shopify.provider import NAME
 from handlers.shopify.refunds import apply_refund
 from handlers.shopify.resources import currency_of, objects, order_facts, quantity_of, total_of
 from shopsync.models import Order
-from shopsync.orders import orders, shipping
+from shopsync.orders import orders, payments, shipping
 from shopsync.orders.lifecycle import Fulfillment
 from shopsync.pipeline.registry import EventContext, registry
 
@@ -55,14 +55,14 @@ def apply_order(
     fulfilled: bool = False,
 ) -> Order:
     """Create or fill in the order, then apply what the snapshot (and its topic) says."""
-    order = orders.upsert_order(ctx, order_facts(data))
+    order = orders.upsert_order(ctx.work, order_facts(data))
     financial_status = data.get("financial_status")
     if paid or financial_status in PAID_STATUSES:
-        orders.record_payment(ctx, order, amount=total_of(data), currency=currency_of(data))
+        payments.record_payment(ctx.work, order, amount=total_of(data), currency=currency_of(data))
     _apply_refunds(ctx, order, data)
     _apply_fulfillments(ctx, order, data, fulfilled=fulfilled)
     if cancelled or data.get("cancelled_at"):
-        orders.record_cancel(ctx, order)
+        orders.record_cancel(ctx.work, order)
     return order
 
 
@@ -71,7 +71,7 @@ def _apply_refunds(ctx: EventContext, order: Order, data: dict[str, Any]) -> Non
         apply_refund(ctx, order, refund)
     if data.get("financial_status") == "refunded":
         # Fully refunded whatever the refunds list holds (it may be trimmed or missing).
-        orders.record_refund(ctx, order, amount=total_of(data), cumulative=True)
+        payments.record_refund(ctx.work, order, amount=total_of(data), cumulative=True)
 
 
 def _apply_fulfillments(
@@ -82,6 +82,6 @@ def _apply_fulfillments(
         record_shipment(ctx, order, fulfillment, ordered=ordered)
     status = data.get("fulfillment_status")
     if fulfilled or status == "fulfilled":
-        shipping.mark_fully_shipped(ctx, order)
+        shipping.mark_fully_shipped(ctx.work, order)
     elif status == "partial":
-        orders.record_fulfillment(ctx, order, Fulfillment.PARTIALLY_SHIPPED)
+        shipping.record_fulfillment(ctx.work, order, Fulfillment.PARTIALLY_SHIPPED)

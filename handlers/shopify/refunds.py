@@ -13,14 +13,14 @@ from handlers.shopify.provider import NAME
 from handlers.shopify.resources import currency_of, id_of, money, objects
 from shopsync.errors import Ignored, Unprocessable
 from shopsync.models import Order
-from shopsync.orders import orders
+from shopsync.orders import orders, payments
 from shopsync.pipeline.registry import EventContext, registry
 
 
 @registry.on(NAME, "refunds/create")
 def record_refund(ctx: EventContext) -> None:
     refund = ctx.payload
-    order = orders.find_order(ctx, id_of(refund, "order_id"))
+    order = orders.find_order(ctx.work, id_of(refund, "order_id"))
     if not apply_refund(ctx, order, refund):
         raise Ignored("refund moved no money")
 
@@ -30,7 +30,8 @@ def apply_refund(ctx: EventContext, order: Order, refund: dict[str, Any]) -> boo
     amount = refunded_amount(refund, default_currency=order.currency)
     if amount == 0:
         return False
-    orders.record_refund(ctx, order, amount=amount, refund_id=f"{NAME}:refund:{id_of(refund)}")
+    refund_id = f"{NAME}:refund:{id_of(refund)}"
+    payments.record_refund(ctx.work, order, amount=amount, refund_id=refund_id)
     return True
 
 

@@ -13,7 +13,7 @@ from handlers.standard import fields
 from handlers.standard.provider import NAME
 from shopsync.errors import Unprocessable
 from shopsync.models import Order
-from shopsync.orders import orders
+from shopsync.orders import orders, payments
 from shopsync.orders.orders import LineItemFacts, OrderFacts
 from shopsync.pipeline.registry import EventContext, registry
 
@@ -31,7 +31,7 @@ def sync_order(ctx: EventContext) -> None:
     data = fields.event_data(ctx)
     facts = order_facts(data, complete=True)
     payment_status = fields.choice(data, "payment_status", PAYMENT_STATUSES)
-    order = orders.upsert_order(ctx, facts)
+    order = orders.upsert_order(ctx.work, facts)
     apply_payment_status(ctx, order, payment_status, facts)
 
 
@@ -41,9 +41,9 @@ def cancel_order(ctx: EventContext) -> None:
     data = fields.event_data(ctx)
     facts = order_facts(data, complete=False)
     payment_status = fields.choice(data, "payment_status", PAYMENT_STATUSES)
-    order = orders.upsert_order(ctx, facts)
+    order = orders.upsert_order(ctx.work, facts)
     apply_payment_status(ctx, order, payment_status, facts)
-    orders.record_cancel(ctx, order)
+    orders.record_cancel(ctx.work, order)
 
 
 def order_facts(data: dict[str, Any], *, complete: bool) -> OrderFacts:
@@ -86,12 +86,12 @@ def apply_payment_status(
     """Move the order's payment to what the store reports (never backwards)."""
     if status == PAID:
         amount, currency = _charged(order, facts)
-        orders.record_payment(ctx, order, amount=amount, currency=currency)
+        payments.record_payment(ctx.work, order, amount=amount, currency=currency)
     elif status == PAYMENT_FAILED:
-        orders.record_payment_failed(ctx, order)
+        payments.record_payment_failed(ctx.work, order)
     elif status == REFUNDED:
         amount, _currency = _charged(order, facts)
-        orders.record_refund(ctx, order, amount=amount, cumulative=True)
+        payments.record_refund(ctx.work, order, amount=amount, cumulative=True)
 
 
 def _charged(order: Order, facts: OrderFacts) -> tuple[int, str]:

@@ -12,6 +12,7 @@ from typing import Any
 from handlers.standard import fields
 from handlers.standard.provider import NAME
 from shopsync.errors import Unprocessable
+from shopsync.models.vocabulary import ShipmentStatus
 from shopsync.orders import orders, shipping
 from shopsync.orders.shipping import ShipmentFacts
 from shopsync.pipeline.registry import EventContext, registry
@@ -50,14 +51,14 @@ def record_shipment_delivered(ctx: EventContext) -> None:
 
 def _record(ctx: EventContext, data: dict[str, Any], status: str) -> None:
     facts = shipment_facts(data, status)
-    order = orders.find_order(ctx, fields.identifier(data, "order_id"))
-    shipping.record_shipment(ctx, order, facts)
+    order = orders.find_order(ctx.work, fields.identifier(data, "order_id"))
+    shipping.record_shipment(ctx.work, order, facts)
 
 
 def shipment_facts(data: dict[str, Any], status: str) -> ShipmentFacts:
     return ShipmentFacts(
         external_id=fields.identifier(data, "id"),
-        status=status,
+        status=ShipmentStatus(status),
         carrier=fields.text(data, "carrier", max_length=120),
         tracking_number=fields.text(data, "tracking_number", max_length=120),
         tracking_url=fields.web_url(data, "tracking_url"),

@@ -8,7 +8,8 @@ from handlers.stripe.objects import amount, currency, data_object, order_id_of, 
 from handlers.stripe.provider import NAME
 from shopsync.errors import Ignored
 from shopsync.models import Order
-from shopsync.orders import orders
+from shopsync.models.vocabulary import Milestone
+from shopsync.orders import orders, payments
 from shopsync.pipeline.registry import EventContext, registry
 
 PAID_SESSION_STATUSES = ("paid", "no_payment_required")
@@ -21,21 +22,21 @@ def fulfil_checkout_session(ctx: EventContext) -> None:
     order = _order_from_session(ctx, session)
     if session.get("payment_status") in PAID_SESSION_STATUSES:
         paid = amount(session, "amount_total")
-        orders.record_payment(ctx, order, amount=paid, currency=currency(session))
+        payments.record_payment(ctx.work, order, amount=paid, currency=currency(session))
 
 
 @registry.on(NAME, "checkout.session.async_payment_failed")
 def record_checkout_payment_failure(ctx: EventContext) -> None:
     session = data_object(ctx)
-    orders.record_payment_failed(ctx, _order_from_session(ctx, session))
+    payments.record_payment_failed(ctx.work, _order_from_session(ctx, session))
 
 
 @registry.on(NAME, "checkout.session.expired")
 def note_expired_checkout(ctx: EventContext) -> None:
     """An abandoned checkout changes nothing, but the owner sees it on the timeline."""
     session = data_object(ctx)
-    order = orders.find_order(ctx, _required_order_id(session))
-    orders.add_milestone(ctx, order, "checkout_expired", detail="Checkout expired unpaid")
+    order = orders.find_order(ctx.work, _required_order_id(session))
+    orders.note(ctx.work, order, Milestone.CHECKOUT_EXPIRED)
 
 
 @registry.on(NAME, "payment_intent.succeeded")
@@ -43,12 +44,12 @@ def record_intent_payment(ctx: EventContext) -> None:
     intent = data_object(ctx)
     order = _order_for_intent(ctx, intent)
     paid = amount(intent, "amount_received", "amount")
-    orders.record_payment(ctx, order, amount=paid, currency=currency(intent))
+    payments.record_payment(ctx.work, order, amount=paid, currency=currency(intent))
 
 
 @registry.on(NAME, "payment_intent.payment_failed", "payment_intent.canceled")
 def record_intent_failure(ctx: EventContext) -> None:
-    orders.record_payment_failed(ctx, _order_for_intent(ctx, data_object(ctx)))
+    payments.record_payment_failed(ctx.work, _order_for_intent(ctx, data_object(ctx)))
 
 
 def _order_from_session(ctx: EventContext, session: dict[str, Any]) -> Order:
@@ -61,14 +62,14 @@ def _order_from_session(ctx: EventContext, session: dict[str, Any]) -> Order:
         currency=currency(session),
         total_amount=amount(session, "amount_total"),
     )
-    order = orders.upsert_order(ctx, facts)
-    orders.link_payment(ctx, order, reference(session.get("payment_intent")))
+    order = orders.upsert_order(ctx.work, facts)
+    orders.link_payment(ctx.work, order, reference(session.get("payment_intent")))
     return order
 
 
 def _order_for_intent(ctx: EventContext, intent: dict[str, Any]) -> Order:
-    order = orders.find_order(ctx, _required_order_id(intent))
-    orders.link_payment(ctx, order, reference(intent.get("id")))
+    order = orders.find_order(ctx.work, _required_order_id(intent))
+    orders.link_payment(ctx.work, order, reference(intent.get("id")))
     return order
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from handlers.woocommerce.provider import NAME
 from handlers.woocommerce.resources import currency_of, id_of, order_facts, refunds_of, total_of
 from shopsync.models import Order
-from shopsync.orders import orders, shipping
+from shopsync.orders import orders, payments, shipping
 from shopsync.pipeline.registry import EventContext, registry
 
 # Statuses WooCommerce itself counts as paid (wc_get_is_paid_statuses), plus refunded:
@@ -31,30 +31,31 @@ PAID_STATUSES = frozenset({"processing", "completed", "refunded"})
 def sync_order(ctx: EventContext) -> None:
     """Create or fill in the order, then apply its status and refunds."""
     data = ctx.payload
-    order = orders.upsert_order(ctx, order_facts(data))
+    order = orders.upsert_order(ctx.work, order_facts(data))
     status = data.get("status")
     if status in PAID_STATUSES:
-        orders.record_payment(ctx, order, amount=total_of(data), currency=currency_of(data))
+        payments.record_payment(ctx.work, order, amount=total_of(data), currency=currency_of(data))
     elif status == "failed":
-        orders.record_payment_failed(ctx, order)
+        payments.record_payment_failed(ctx.work, order)
     _apply_refunds(ctx, order, data)
     if status == "completed":
-        shipping.mark_fully_shipped(ctx, order)
+        shipping.mark_fully_shipped(ctx.work, order)
     # After payment, so an order paid then canceled is not flagged as paid after cancelling.
     if status == "cancelled":
-        orders.record_cancel(ctx, order)
+        orders.record_cancel(ctx.work, order)
 
 
 @registry.on(NAME, "order.deleted")
 def cancel_deleted_order(ctx: EventContext) -> None:
     """A deleted (or trashed) order will not be fulfilled; only its id is sent."""
-    orders.record_cancel(ctx, orders.find_order(ctx, id_of(ctx.payload)))
+    orders.record_cancel(ctx.work, orders.find_order(ctx.work, id_of(ctx.payload)))
 
 
 def _apply_refunds(ctx: EventContext, order: Order, data: dict[str, Any]) -> None:
     for refund_id, amount in refunds_of(data):
         if amount > 0:
-            orders.record_refund(ctx, order, amount=amount, refund_id=f"{NAME}:refund:{refund_id}")
+            key = f"{NAME}:refund:{refund_id}"
+            payments.record_refund(ctx.work, order, amount=amount, refund_id=key)
     if data.get("status") == "refunded":
         # Fully refunded whatever the refunds list holds.
-        orders.record_refund(ctx, order, amount=total_of(data), cumulative=True)
+        payments.record_refund(ctx.work, order, amount=total_of(data), cumulative=True)

@@ -70,7 +70,7 @@ def replay(event_id: int | None, status: str | None) -> None:
         raise click.UsageError("give an EVENT_ID or --status, not both")
     rt = bootstrap.start()
     ids = [event_id] if event_id is not None else _ids_with_status(rt.engine, status or "")
-    reset = inbox.reset_for_replay(rt.engine, ids)
+    reset = inbox.reset_for_replay(rt.engine, ids, grace=rt.settings.relay_grace)
     if reset:
         jobs.wake_workers(rt.redis, reset)
     click.echo(f"queued {len(reset)} events for replay")

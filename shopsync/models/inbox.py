@@ -49,9 +49,12 @@ class WebhookEvent(SQLModel, table=True):
     status: str = Field(default=EventStatus.RECEIVED, max_length=20)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
+    # Where a failed attempt failed: the handler, and a traceback without any messages.
+    failed_handler: str | None = Field(default=None, max_length=200)
+    failure_trace: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # A worker owns a `processing` row until this time; after it the relay takes it back.
     claimed_until: datetime | None = None
     next_attempt_at: datetime | None = None
     processed_at: datetime | None = None
-    # For `parked` rows: the store's order id the event is waiting for.
+    # For `parked` rows: the wait key the event is waiting for (see shopsync.waits).
     waiting_for: str | None = Field(default=None, max_length=255)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shopsync.clock import utcnow
+from shopsync.models.vocabulary import Fulfillment, Milestone, Payment, ShipmentStatus
 
 
 class Customer(SQLModel, table=True):
@@ -38,8 +39,8 @@ class Order(SQLModel, table=True):
     total_amount: int | None = None
     # Each dimension only moves forward; `state` is derived from them (see orders.py).
     state: str = Field(default="awaiting_payment", max_length=30)
-    payment_status: str = Field(default="awaiting_payment", max_length=30)
-    fulfillment_status: str = Field(default="unfulfilled", max_length=30)
+    payment_status: Payment = Field(default=Payment.AWAITING, sa_type=String(30))
+    fulfillment_status: Fulfillment = Field(default=Fulfillment.UNFULFILLED, sa_type=String(30))
     # The payment provider's id for the payment (a Stripe PaymentIntent), to find the
     # order from refunds and disputes that carry no order id.
     payment_reference: str | None = Field(default=None, max_length=255, index=True)
@@ -75,7 +76,7 @@ class Shipment(SQLModel, table=True):
     carrier: str | None = Field(default=None, max_length=120)
     tracking_number: str | None = Field(default=None, max_length=120)
     tracking_url: str | None = Field(default=None, max_length=1000)
-    status: str = Field(default="shipped", max_length=30)
+    status: ShipmentStatus = Field(default=ShipmentStatus.IN_TRANSIT, sa_type=String(30))
     estimated_delivery: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -93,7 +94,7 @@ class Refund(SQLModel, table=True):
 
 
 class TimelineEntry(SQLModel, table=True):
-    """A milestone in an order's life, pointing at the webhook event that caused it."""
+    """A milestone in an order's life and what caused it (a webhook event, an admin, ...)."""
 
     __tablename__ = "timeline_entry"
     __table_args__ = (UniqueConstraint("order_id", "milestone", name="uq_timeline_milestone"),)
@@ -101,8 +102,10 @@ class TimelineEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     store_id: int = Field(foreign_key="store.id")
     order_id: int = Field(foreign_key="orders.id", index=True)
-    milestone: str = Field(max_length=60)
+    milestone: Milestone = Field(sa_type=String(60))
     message: str = Field(max_length=300)
     webhook_event_id: int | None = Field(default=None, foreign_key="webhook_event.id")
+    # The cause's label (`webhook:42`, `admin:owner@example.com`, `cli:...`, `schedule:...`).
+    cause: str | None = Field(default=None, max_length=120)
     occurred_at: datetime
     created_at: datetime = Field(default_factory=utcnow)

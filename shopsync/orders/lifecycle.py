@@ -14,46 +14,31 @@ same events ends in the same state.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from shopsync.models import Order
+from shopsync.models.vocabulary import Fulfillment, Milestone, Payment
 
-
-class Payment(StrEnum):
-    AWAITING = "awaiting_payment"
-    FAILED = "payment_failed"
-    PAID = "paid"
-    PARTIALLY_REFUNDED = "partially_refunded"
-    REFUNDED = "refunded"
-
-
-class Fulfillment(StrEnum):
-    UNFULFILLED = "unfulfilled"
-    PARTIALLY_SHIPPED = "partially_shipped"
-    SHIPPED = "shipped"
-    OUT_FOR_DELIVERY = "out_for_delivery"
-    DELIVERED = "delivered"
-
+__all__ = ["Fulfillment", "Milestone", "Payment", "advance_fulfillment", "advance_payment"]
 
 PAYMENT_ORDER = list(Payment)
 FULFILLMENT_ORDER = list(Fulfillment)
-CANCELED = "canceled"
+CANCELED = Milestone.CANCELED.value
 
 MILESTONE_MESSAGES = {
-    "created": "Order received",
-    Payment.FAILED.value: "Payment failed",
-    Payment.PAID.value: "Payment received",
-    Payment.PARTIALLY_REFUNDED.value: "Partially refunded",
-    Payment.REFUNDED.value: "Refunded",
-    Fulfillment.PARTIALLY_SHIPPED.value: "Part of the order has shipped",
-    Fulfillment.SHIPPED.value: "Shipped",
-    Fulfillment.OUT_FOR_DELIVERY.value: "Out for delivery",
-    Fulfillment.DELIVERED.value: "Delivered",
-    CANCELED: "Order canceled",
-    "disputed": "Payment disputed",
-    "dispute_won": "Dispute resolved in the store's favour",
-    "dispute_lost": "Dispute lost",
-    "needs_attention": "Needs the store's attention",
+    Milestone.CREATED: "Order received",
+    Milestone.PAYMENT_FAILED: "Payment failed",
+    Milestone.PAID: "Payment received",
+    Milestone.PARTIALLY_REFUNDED: "Partially refunded",
+    Milestone.REFUNDED: "Refunded",
+    Milestone.PARTIALLY_SHIPPED: "Part of the order has shipped",
+    Milestone.SHIPPED: "Shipped",
+    Milestone.OUT_FOR_DELIVERY: "Out for delivery",
+    Milestone.DELIVERED: "Delivered",
+    Milestone.CANCELED: "Order canceled",
+    Milestone.DISPUTED: "Payment disputed",
+    Milestone.DISPUTE_WON: "Dispute resolved in the store's favour",
+    Milestone.DISPUTE_LOST: "Dispute lost",
+    Milestone.NEEDS_ATTENTION: "Needs the store's attention",
+    Milestone.CHECKOUT_EXPIRED: "Checkout expired unpaid",
 }
 
 
@@ -61,7 +46,7 @@ def advance_payment(order: Order, target: Payment) -> bool:
     """Move payment forward to `target`; returns whether it moved."""
     if PAYMENT_ORDER.index(target) <= PAYMENT_ORDER.index(Payment(order.payment_status)):
         return False
-    order.payment_status = target.value
+    order.payment_status = target
     return True
 
 
@@ -70,7 +55,7 @@ def advance_fulfillment(order: Order, target: Fulfillment) -> bool:
         Fulfillment(order.fulfillment_status)
     ):
         return False
-    order.fulfillment_status = target.value
+    order.fulfillment_status = target
     return True
 
 

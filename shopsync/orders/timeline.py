@@ -1,8 +1,8 @@
-"""The order timeline: one entry per milestone, each pointing at the event that caused it.
+"""The order timeline: one entry per milestone, each saying what caused it.
 
 Which milestones an order has reached is read once per transaction and then kept in the
-session, so an event that adds several costs no extra queries. The worker clears the
-cache whenever it rolls back to a savepoint (see processing.py).
+session, so work that adds several costs no extra queries. The worker clears the cache
+whenever it rolls back to a savepoint (see pipeline/processing.py).
 """
 
 from __future__ import annotations
@@ -12,35 +12,41 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from shopsync.models import Order, TimelineEntry
-from shopsync.orders.lifecycle import MILESTONE_MESSAGES
-from shopsync.pipeline.registry import EventContext
+from shopsync.orders.lifecycle import MILESTONE_MESSAGES, Milestone
+from shopsync.work import UnitOfWork
 
 CACHE_KEY = "shopsync.milestones"
+MESSAGE_LIMIT = 300
 
 
 def add_milestone(
-    ctx: EventContext,
+    work: UnitOfWork,
     order: Order,
-    milestone: str,
+    milestone: Milestone,
     detail: str | None = None,
     occurred_at: datetime | None = None,
-) -> None:
-    """Append a timeline entry unless the order already reached this milestone."""
+) -> bool:
+    """Append a timeline entry unless the order already reached this milestone.
+
+    Returns whether it was added: the first time is the moment to tell anyone.
+    """
     assert order.id is not None
-    reached = _reached(ctx.session, order.id)
+    reached = _reached(work.session, order.id)
     if milestone in reached:
-        return
+        return False
     reached.add(milestone)
-    ctx.session.add(
+    work.session.add(
         TimelineEntry(
             store_id=order.store_id,
             order_id=order.id,
             milestone=milestone,
-            message=(detail or MILESTONE_MESSAGES.get(milestone, milestone))[:300],
-            webhook_event_id=ctx.event.id,
-            occurred_at=occurred_at or ctx.event.occurred_at,
+            message=(detail or MILESTONE_MESSAGES[milestone])[:MESSAGE_LIMIT],
+            webhook_event_id=work.cause.webhook_event_id,
+            cause=work.cause.label,
+            occurred_at=occurred_at or work.at,
         )
     )
+    return True
 
 
 def start_timeline(session: Session, order_id: int) -> None:

@@ -10,20 +10,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from types import ModuleType
 
-from sqlalchemy import Engine, and_, exists, func, literal, or_, select, update
+from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shopsync.clock import utcnow
 from shopsync.db import single_statement
-from shopsync.models import EventStatus, Order, Shipment, WebhookEvent
+from shopsync.models import EventStatus, WebhookEvent
 from shopsync.pipeline.registry import Delivery
 
-RELAY_GRACE = timedelta(seconds=30)
-# Parked rows wait on an order id, or on this prefix + a payment id (see orders.py).
-PAYMENT_KEY_PREFIX = "payment:"
-# ... or on this prefix + an upper-cased tracking number (see shipping.py).
-TRACKING_KEY_PREFIX = "tracking:"
 ERROR_TEXT_LIMIT = 500
+TRACE_TEXT_LIMIT = 4000
 
 table = WebhookEvent.__table__  # type: ignore[attr-defined]
 
@@ -34,7 +30,7 @@ def record(
     store_id: int,
     provider: str,
     delivery: Delivery,
-    grace: timedelta = RELAY_GRACE,
+    grace: timedelta,
 ) -> int | None:
     """Insert the delivery; returns the new row id, or None when it was already recorded."""
     now = utcnow()
@@ -136,6 +132,8 @@ def finish_statement(event_id: int, status: EventStatus, reason: str | None = No
         .values(
             status=status.value,
             last_error=_clip(reason),
+            failed_handler=None,
+            failure_trace=None,
             processed_at=utcnow(),
             claimed_until=None,
             next_attempt_at=None,
@@ -152,6 +150,8 @@ def finish_many_statement(event_ids: Sequence[int]):  # type: ignore[no-untyped-
         .values(
             status=EventStatus.PROCESSED.value,
             last_error=None,
+            failed_handler=None,
+            failure_trace=None,
             processed_at=utcnow(),
             claimed_until=None,
             next_attempt_at=None,
@@ -173,7 +173,14 @@ def park_statement(event_id: int, waiting_for: str):  # type: ignore[no-untyped-
     )
 
 
-def fail_statement(event_id: int, error: str, *, retry_at: datetime | None):  # type: ignore[no-untyped-def]
+def fail_statement(  # type: ignore[no-untyped-def]
+    event_id: int,
+    error: str,
+    *,
+    retry_at: datetime | None,
+    handler: str | None = None,
+    trace: str | None = None,
+):
     """A failed attempt: back to `retry` at `retry_at`, or `dead` when None."""
     status = EventStatus.RETRY if retry_at is not None else EventStatus.DEAD
     return (
@@ -182,13 +189,15 @@ def fail_statement(event_id: int, error: str, *, retry_at: datetime | None):  # 
         .values(
             status=status.value,
             last_error=_clip(error),
+            failed_handler=None if handler is None else handler[:200],
+            failure_trace=None if trace is None else trace[:TRACE_TEXT_LIMIT],
             claimed_until=None,
             next_attempt_at=retry_at,
         )
     )
 
 
-def take_due(engine: Engine, *, grace: timedelta = RELAY_GRACE, limit: int = 1000) -> list[int]:
+def take_due(engine: Engine, *, grace: timedelta, limit: int = 1000) -> list[int]:
     """Rows whose wake-up was lost, whose retry is due, or whose claim expired.
 
     Each returned row's `next_attempt_at` is pushed forward in the same statement, so
@@ -213,7 +222,7 @@ def take_due(engine: Engine, *, grace: timedelta = RELAY_GRACE, limit: int = 100
         return sorted(connection.execute(statement).scalars())
 
 
-def unpark_statement(store_id: int, keys: Sequence[str]):  # type: ignore[no-untyped-def]
+def unpark_statement(store_id: int, keys: Sequence[str], *, grace: timedelta):  # type: ignore[no-untyped-def]
     """Parked rows waiting on any of these keys become ready; RETURNING their ids."""
     return (
         update(table)
@@ -225,38 +234,37 @@ def unpark_statement(store_id: int, keys: Sequence[str]):  # type: ignore[no-unt
         .values(
             status=EventStatus.RECEIVED.value,
             waiting_for=None,
-            next_attempt_at=utcnow() + RELAY_GRACE,
+            next_attempt_at=utcnow() + grace,
         )
         .returning(table.c.id)
     )
 
 
-def unpark_ready(engine: Engine) -> int:
-    """Parked rows whose order has since appeared become ready (covers a creation race)."""
-    orders = Order.__table__  # type: ignore[attr-defined]
-    order_exists = exists().where(
-        orders.c.store_id == table.c.store_id,
-        or_(
-            orders.c.external_id == table.c.waiting_for,
-            literal(PAYMENT_KEY_PREFIX) + orders.c.payment_reference == table.c.waiting_for,
-        ),
-    )
-    shipments = Shipment.__table__  # type: ignore[attr-defined]
-    tracking_known = exists().where(
-        shipments.c.store_id == table.c.store_id,
-        literal(TRACKING_KEY_PREFIX) + func.upper(shipments.c.tracking_number)
-        == table.c.waiting_for,
-    )
+def parked_keys(engine: Engine, *, limit: int = 1000) -> dict[int, list[str]]:
+    """The keys parked rows wait on, by store (what the relay asks the domain about)."""
     statement = (
-        update(table)
-        .where(table.c.status == EventStatus.PARKED.value, or_(order_exists, tracking_known))
-        .values(status=EventStatus.RECEIVED.value, next_attempt_at=utcnow(), waiting_for=None)
+        select(table.c.store_id, table.c.waiting_for)
+        .where(table.c.status == EventStatus.PARKED.value, table.c.waiting_for.is_not(None))
+        .distinct()
+        .limit(limit)
     )
+    keys: dict[int, list[str]] = {}
+    with engine.connect() as connection:
+        for store_id, key in connection.execute(statement):
+            keys.setdefault(store_id, []).append(key)
+    return keys
+
+
+def unpark(engine: Engine, store_id: int, keys: Sequence[str]) -> list[int]:
+    """Parked rows waiting on these keys become due at once; returns their ids."""
+    if not keys:
+        return []
     with engine.begin() as connection:
-        return connection.execute(statement).rowcount
+        ids = connection.execute(unpark_statement(store_id, keys, grace=timedelta(0))).scalars()
+        return sorted(ids)
 
 
-def reset_for_replay(engine: Engine, ids: Sequence[int]) -> list[int]:
+def reset_for_replay(engine: Engine, ids: Sequence[int], *, grace: timedelta) -> list[int]:
     """Make finished rows workable again; their handlers are idempotent by design."""
     statement = (
         update(table)
@@ -265,9 +273,11 @@ def reset_for_replay(engine: Engine, ids: Sequence[int]) -> list[int]:
             status=EventStatus.RECEIVED.value,
             attempts=0,
             last_error=None,
+            failed_handler=None,
+            failure_trace=None,
             claimed_until=None,
             waiting_for=None,
-            next_attempt_at=utcnow() + RELAY_GRACE,
+            next_attempt_at=utcnow() + grace,
         )
         .returning(table.c.id)
     )

@@ -13,8 +13,10 @@ import time
 from collections.abc import Sequence
 
 from redis import Redis
+from sqlalchemy import Engine
+from sqlmodel import Session
 
-from shopsync import runtime
+from shopsync import runtime, waits
 from shopsync.pipeline import inbox
 from shopsync.pipeline.processing import RetryPolicy, process_batch
 from shopsync.pipeline.queue import (
@@ -89,7 +91,7 @@ def _next_batch(redis: Redis, linger: int) -> list[int]:
 def relay() -> int:
     """Push rows whose wake-up was lost, whose retry is due or whose claim expired."""
     rt = runtime.current()
-    inbox.unpark_ready(rt.engine)
+    unpark_known(rt.engine)
     ids = inbox.take_due(rt.engine, grace=rt.settings.relay_grace)
     if ids:
         log.info("relay re-queued %d events", len(ids))
@@ -97,10 +99,18 @@ def relay() -> int:
     return len(ids)
 
 
+def unpark_known(engine: Engine) -> int:
+    """Parked rows whose wait key has since become known are made due (covers races).
+
+    The domain says which keys are known (shopsync.waits); the inbox only holds them.
+    """
+    resumed = 0
+    for store_id, keys in inbox.parked_keys(engine).items():
+        with Session(engine) as session:
+            known = waits.known_keys(session, store_id, keys)
+        resumed += len(inbox.unpark(engine, store_id, sorted(known)))
+    return resumed
+
+
 def retry_policy() -> RetryPolicy:
-    settings = runtime.current().settings
-    return RetryPolicy(
-        max_attempts=settings.max_attempts,
-        base_delay=settings.retry_base_delay,
-        lease=settings.claim_lease,
-    )
+    return RetryPolicy.from_settings(runtime.current().settings)

@@ -8,11 +8,12 @@ Policy, in one place:
   back and the chunk runs again with a savepoint around each event, so one event's
   failure is contained: what its handlers wrote is rolled back, the rest commits.
 - `Ignored` / `Unprocessable` mark the row with the reason and no business write.
-- `OrderNotYetKnown` parks the row until the order (or payment) it names arrives; the
-  event that makes it known resumes it in the same batch.
+- `NotYetKnown` parks the row on the wait key the domain named (an order, a payment, a
+  tracking number); work that makes the key known resumes it in the same batch.
 - Any other exception is a failed attempt: the row goes to `retry` with exponential
-  backoff, and to `dead` after the last attempt. The recorded error is the exception's
-  class and where it was raised: never its message, which may quote payload data.
+  backoff, and to `dead` after the last attempt. The record says which handler failed,
+  the exception's class and the innermost frame of our code, plus a traceback of frames
+  and classes only: never a message, which may quote payload data.
 - If the transaction itself fails (the database went away), nothing of the batch is
   kept; the claims expire and the relay hands the rows out again.
 """
@@ -30,18 +31,21 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from shopsync.clock import utcnow
+from shopsync.config import Settings
 from shopsync.db import transaction
 from shopsync.errors import (
     EventOutcome,
     Ignored,
-    OrderNotYetKnown,
+    NotYetKnown,
     Unprocessable,
     describe_error,
+    message_free_trace,
 )
 from shopsync.models import EventStatus, Store, WebhookEvent
 from shopsync.orders.timeline import forget_cached_milestones
 from shopsync.pipeline import inbox
-from shopsync.pipeline.registry import Decoder, EventContext, Registry
+from shopsync.pipeline.registry import Decoder, EventContext, Handler, Registry
+from shopsync.work import Cause, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +56,20 @@ TRANSACTION_SIZE = 50
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 8
-    base_delay: timedelta = timedelta(seconds=10)
-    lease: timedelta = timedelta(minutes=2)
+    max_attempts: int
+    base_delay: timedelta
+    lease: timedelta
+    # How long a resumed row waits for its wake-up before the relay pushes it again.
+    grace: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        return cls(
+            max_attempts=settings.max_attempts,
+            base_delay=settings.retry_base_delay,
+            lease=settings.claim_lease,
+            grace=settings.relay_grace,
+        )
 
     def next_attempt_delay(self, attempts: int) -> timedelta | None:
         """10 s, 30 s, 90 s, ... ; None once the attempts are used up."""
@@ -109,7 +124,7 @@ def _work_chunk_once(
     engine: Engine, registry: Registry, chunk: list[int], policy: RetryPolicy, *, isolate: bool
 ) -> list[int]:
     with transaction(engine) as session:
-        batch = Batch(session, chunk)
+        batch = Batch(session, chunk, policy.grace)
         for event_id in chunk:
             _work_one(batch, registry, event_id, policy, isolate=isolate)
         return batch.finish()
@@ -126,23 +141,24 @@ def _work_one(
         return
     if not isolate:
         try:
-            _run_handlers(context)
+            HandlerRunner(context).run()
         except Exception as error:
             raise HandlerRaised from error
         batch.processed(context)
         return
+    runner = HandlerRunner(context)
     try:
         with session.begin_nested():
-            _run_handlers(context)
+            runner.run()
     except EventOutcome as outcome:
         forget_cached_milestones(session)
         session.execute(inbox.finish_statement(event_id, EventStatus(outcome.status), str(outcome)))
-    except OrderNotYetKnown as missing:
+    except NotYetKnown as missing:
         forget_cached_milestones(session)
-        session.execute(inbox.park_statement(event_id, missing.external_id))
+        session.execute(inbox.park_statement(event_id, missing.key))
     except Exception as error:
         forget_cached_milestones(session)
-        session.execute(_failure_statement(session, event_id, error, policy))
+        session.execute(_failure_statement(session, event_id, error, policy, runner.current))
     else:
         batch.processed(context)
 
@@ -150,8 +166,9 @@ def _work_one(
 class Batch:
     """One chunk's transaction: its rows loaded at once, its outcomes written at once."""
 
-    def __init__(self, session: Session, chunk: list[int]) -> None:
+    def __init__(self, session: Session, chunk: list[int], grace: timedelta) -> None:
         self.session = session
+        self._grace = grace
         # One query for the chunk: later `session.get` calls hit the identity map.
         session.exec(select(WebhookEvent).where(col(WebhookEvent.id).in_(chunk))).all()
         self._stores: dict[int, Store | None] = {}
@@ -165,8 +182,8 @@ class Batch:
 
     def processed(self, context: EventContext) -> None:
         self._processed.append(context.event.id or 0)
-        if context.arrived:
-            self._arrived.setdefault(context.event.store_id, []).extend(context.arrived)
+        if context.work.known:
+            self._arrived.setdefault(context.event.store_id, []).extend(context.work.known)
 
     def finish(self) -> list[int]:
         """Mark the processed rows; returns parked rows resumed by what arrived."""
@@ -174,7 +191,8 @@ class Batch:
             self.session.execute(inbox.finish_many_statement(self._processed))
         resumed: list[int] = []
         for store_id, keys in self._arrived.items():
-            resumed.extend(self.session.execute(inbox.unpark_statement(store_id, keys)).scalars())
+            statement = inbox.unpark_statement(store_id, keys, grace=self._grace)
+            resumed.extend(self.session.execute(statement).scalars())
         return sorted(resumed)
 
 
@@ -191,17 +209,28 @@ def _prepare(batch: Batch, registry: Registry, event_id: int) -> EventContext:
     if not handlers:
         raise Ignored(f"no handler for event type {event.event_type[:80]!r}")
     payload = _decode(provider.decode, event.payload)
-    context = EventContext(
-        session=batch.session, store=store, event=event, payload=payload, handlers=handlers
+    assert event.id is not None
+    work = UnitOfWork(
+        session=batch.session, store=store, cause=Cause.webhook(event.id), at=event.occurred_at
     )
+    context = EventContext(event=event, payload=payload, work=work, handlers=handlers)
     if provider.screen is not None:
         provider.screen(context)
     return context
 
 
-def _run_handlers(context: EventContext) -> None:
-    for handler in context.handlers:
-        handler(context)
+class HandlerRunner:
+    """Runs an event's handlers in order, remembering which one is running."""
+
+    def __init__(self, context: EventContext) -> None:
+        self.context = context
+        self.current: Handler | None = None
+
+    def run(self) -> None:
+        for handler in self.context.handlers:
+            self.current = handler
+            handler(self.context)
+        self.current = None
 
 
 def _decode(decode: Decoder, text: str) -> dict[str, Any]:
@@ -212,13 +241,24 @@ def _decode(decode: Decoder, text: str) -> dict[str, Any]:
 
 
 def _failure_statement(  # type: ignore[no-untyped-def]
-    session: Session, event_id: int, error: Exception, policy: RetryPolicy
+    session: Session,
+    event_id: int,
+    error: Exception,
+    policy: RetryPolicy,
+    handler: Handler | None,
 ):
     event = session.get(WebhookEvent, event_id)
     attempts = event.attempts if event is not None else 1
     delay = policy.next_attempt_delay(attempts)
     description = describe_error(error)
-    log.warning("event %s attempt %s failed: %s", event_id, attempts, description)
+    handler_name = None if handler is None else f"{handler.__module__}.{handler.__qualname__}"
+    log.warning(
+        "event %s attempt %s failed in %s: %s", event_id, attempts, handler_name, description
+    )
     return inbox.fail_statement(
-        event_id, description, retry_at=None if delay is None else utcnow() + delay
+        event_id,
+        description,
+        retry_at=None if delay is None else utcnow() + delay,
+        handler=handler_name,
+        trace=message_free_trace(error),
     )

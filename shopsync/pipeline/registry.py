@@ -18,9 +18,8 @@ from werkzeug.datastructures import Headers
 from shopsync.pipeline.payloads import decode_stored_object
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from shopsync.models import Store, WebhookEvent
+    from shopsync.work import UnitOfWork
 
 
 class UnknownEventType(LookupError):
@@ -50,16 +49,21 @@ class Delivery:
 
 @dataclass
 class EventContext:
-    """What a handler gets: the open transaction, the store, the event and its payload."""
+    """What a handler gets: the event, its payload, and the unit of work to change things.
 
-    session: Session
-    store: Store
+    Handlers read the payload and call the domain with `work`; the domain never sees
+    the event row itself.
+    """
+
     event: WebhookEvent
     payload: dict[str, Any]
-    # Keys (order ids, "payment:<id>") this event made known; events parked on them resume.
-    arrived: list[str] = field(default_factory=list)
+    work: UnitOfWork
     # The functions registered for this event's type, in registration order.
     handlers: list[Handler] = field(default_factory=list)
+
+    @property
+    def store(self) -> Store:
+        return self.work.store
 
 
 Verifier = Callable[[IncomingRequest, Sequence[str], float], Delivery | None]

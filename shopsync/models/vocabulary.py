@@ -1,0 +1,56 @@
+"""The closed vocabularies order rows are written in: stages, milestones, parcel statuses.
+
+Each is stored as its string value; the domain (shopsync.orders) decides how they move.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Payment(StrEnum):
+    AWAITING = "awaiting_payment"
+    FAILED = "payment_failed"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+class Fulfillment(StrEnum):
+    UNFULFILLED = "unfulfilled"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+
+
+class Milestone(StrEnum):
+    """What an order's timeline can record, once each."""
+
+    CREATED = "created"
+    PAYMENT_FAILED = "payment_failed"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    CANCELED = "canceled"
+    DISPUTED = "disputed"
+    DISPUTE_WON = "dispute_won"
+    DISPUTE_LOST = "dispute_lost"
+    NEEDS_ATTENTION = "needs_attention"
+    CHECKOUT_EXPIRED = "checkout_expired"
+
+
+class ShipmentStatus(StrEnum):
+    LABEL_CREATED = "label_created"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    AVAILABLE_FOR_PICKUP = "available_for_pickup"
+    DELIVERED = "delivered"
+    EXCEPTION = "exception"
+    RETURNED = "returned"
+    # A carrier status shopsync does not know: recorded, never ranked.
+    UNKNOWN = "unknown"
