@@ -15,6 +15,7 @@ from shopsync.runtime import Runtime, activate
 def start(settings: Settings | None = None) -> Runtime:
     """Build and activate this process's runtime (settings from the environment if None)."""
     from handlers import load_all
+    from shopsync.orders import announcements  # noqa: F401 - registers its finisher
 
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)

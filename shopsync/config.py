@@ -46,6 +46,12 @@ class Settings:
     relay_grace: timedelta = timedelta(seconds=30)
     # How long an idle drain job waits for new arrivals before it ends (0: not at all).
     drain_linger_seconds: int = 1
+    # Where store webhooks may go: "public" (https, public addresses only) or "any".
+    webhook_targets: str = "public"
+    # Multiplies every outbox retry delay (staging and tests shorten them).
+    outbox_retry_scale: float = 1.0
+    # How long a store's webhook receiver gets to answer before the attempt fails.
+    outbound_timeout_seconds: int = 10
 
     @property
     def is_production(self) -> bool:
@@ -109,6 +115,15 @@ class Settings:
                 _parse_positive_int(
                     "SHOPSYNC_RELAY_SECONDS", source.get("SHOPSYNC_RELAY_SECONDS"), 5
                 )
+            ),
+            webhook_targets=_parse_webhook_targets(source.get("SHOPSYNC_WEBHOOK_TARGETS"), env),
+            outbox_retry_scale=_parse_scale(
+                "SHOPSYNC_OUTBOX_RETRY_SCALE", source.get("SHOPSYNC_OUTBOX_RETRY_SCALE")
+            ),
+            outbound_timeout_seconds=_parse_positive_int(
+                "SHOPSYNC_OUTBOUND_TIMEOUT_SECONDS",
+                source.get("SHOPSYNC_OUTBOUND_TIMEOUT_SECONDS"),
+                10,
             ),
         )
 
@@ -177,6 +192,30 @@ def _parse_positive_int(name: str, value: str | None, default: int, minimum: int
     if number < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {number}")
     return number
+
+
+WEBHOOK_TARGET_POLICIES = ("public", "any")
+
+
+def _parse_webhook_targets(value: str | None, env: Environment) -> str:
+    # Development and tests run receivers on this machine; production never should.
+    if not value:
+        return "public" if env == "production" else "any"
+    if value not in WEBHOOK_TARGET_POLICIES:
+        raise ConfigError("SHOPSYNC_WEBHOOK_TARGETS must be public or any")
+    return value
+
+
+def _parse_scale(name: str, value: str | None) -> float:
+    if not value:
+        return 1.0
+    try:
+        scale = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number such as 0.01, got {value!r}") from None
+    if not 0 < scale <= 1:
+        raise ConfigError(f"{name} must be more than 0 and at most 1")
+    return scale
 
 
 def _resolve_secret_key(value: str | None, env: Environment, instance_path: Path) -> str:

@@ -8,7 +8,7 @@ pipeline's inbox row, so an admin button or a CLI fix-up is one line.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,9 +65,23 @@ class Cause:
         return f"{self.kind.value}:{detail or '-'}"
 
 
+@dataclass(frozen=True)
+class Moment:
+    """Something that happened to a subject for the first time (an order got paid, say)."""
+
+    subject: str
+    subject_id: int
+    name: str
+
+
 @dataclass
 class UnitOfWork:
-    """One transaction's changes to one store, with their cause and time."""
+    """One transaction's changes to one store, with their cause and time.
+
+    Besides the session, it collects what the work did that others act on after it:
+    wait keys it made known, moments worth telling someone about, and the outbox
+    messages written for them (to wake a sender once the transaction commits).
+    """
 
     session: Session
     store: Store
@@ -76,6 +90,9 @@ class UnitOfWork:
     at: datetime
     # Wait keys (see shopsync.waits) this work made known; parked events on them resume.
     known: list[str] = field(default_factory=list)
+    moments: list[Moment] = field(default_factory=list)
+    # Ids of outbox messages written by this work, to wake a sender after commit.
+    posted: list[int] = field(default_factory=list)
 
     @property
     def store_id(self) -> int:
@@ -84,6 +101,29 @@ class UnitOfWork:
 
     def made_known(self, key: str) -> None:
         self.known.append(key)
+
+    def happened(self, moment: Moment) -> None:
+        self.moments.append(moment)
+
+    def finish(self) -> None:
+        """Run every finisher once, inside the transaction, before it commits."""
+        for finisher in _finishers:
+            finisher(self)
+        self.moments.clear()
+
+
+Finisher = Callable[[UnitOfWork], None]
+_finishers: list[Finisher] = []
+
+
+def on_finish(finisher: Finisher) -> Finisher:
+    """Register a step that turns a unit of work's moments into more writes (outbox rows).
+
+    Domain modules register at import, as they register wait kinds.
+    """
+    if finisher not in _finishers:
+        _finishers.append(finisher)
+    return finisher
 
 
 class UnknownStore(ShopsyncError):
@@ -96,10 +136,13 @@ def unit_of_work(
 ) -> Iterator[UnitOfWork]:
     """A unit of work in its own transaction, for callers outside the pipeline.
 
-    Events parked on keys this work makes known are resumed by the relay's next pass.
+    Events parked on keys this work makes known are resumed by the relay's next pass;
+    outbox messages it posts are woken by the caller (`work.posted`) or by the relay.
     """
     with transaction(engine) as session:
         store = session.get(Store, store_id)
         if store is None:
             raise UnknownStore(f"no store {store_id}")
-        yield UnitOfWork(session=session, store=store, cause=cause, at=at or utcnow())
+        work = UnitOfWork(session=session, store=store, cause=cause, at=at or utcnow())
+        yield work
+        work.finish()

@@ -1,7 +1,6 @@
 """Tables. Every row belongs to a store; import from here, not from the submodules."""
 
 from shopsync.models.inbox import EventStatus, WebhookEvent
-from shopsync.models.notifications import Notification
 from shopsync.models.orders import (
     Customer,
     Order,
@@ -10,18 +9,23 @@ from shopsync.models.orders import (
     Shipment,
     TimelineEntry,
 )
+from shopsync.models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from shopsync.models.stores import Store, WebhookEndpoint
+from shopsync.models.subscribers import StoreSubscriber
 from shopsync.models.subscriptions import Subscription
 
 __all__ = [
     "Customer",
     "EventStatus",
-    "Notification",
     "Order",
     "OrderLineItem",
+    "OutboxKind",
+    "OutboxMessage",
+    "OutboxStatus",
     "Refund",
     "Shipment",
     "Store",
+    "StoreSubscriber",
     "Subscription",
     "TimelineEntry",
     "WebhookEndpoint",

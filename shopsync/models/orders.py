@@ -50,6 +50,8 @@ class Order(SQLModel, table=True):
     disputed: bool = False
     dispute_status: str | None = Field(default=None, max_length=30)
     needs_attention: str | None = Field(default=None, max_length=300)
+    # Grows with every change, so receivers of order webhooks can drop stale ones.
+    version: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

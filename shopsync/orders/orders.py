@@ -218,4 +218,5 @@ def note(work: UnitOfWork, order: Order, milestone: Milestone, detail: str | Non
 def touch(work: UnitOfWork, order: Order) -> None:
     order.state = derive_state(order)
     order.updated_at = utcnow()
+    order.version += 1
     work.session.add(order)

@@ -13,9 +13,11 @@ from sqlmodel import Session, col, select
 
 from shopsync.models import Order, TimelineEntry
 from shopsync.orders.lifecycle import MILESTONE_MESSAGES, Milestone
-from shopsync.work import UnitOfWork
+from shopsync.work import Moment, UnitOfWork
 
 CACHE_KEY = "shopsync.milestones"
+# Moments about orders are named after their milestones.
+ORDER_SUBJECT = "order"
 MESSAGE_LIMIT = 300
 
 
@@ -46,6 +48,7 @@ def add_milestone(
             occurred_at=occurred_at or work.at,
         )
     )
+    work.happened(Moment(subject=ORDER_SUBJECT, subject_id=order.id, name=milestone.value))
     return True
 
 

@@ -1,4 +1,4 @@
-"""Read models of an order for the store's API (and, later, the status page)."""
+"""Read models of an order: the store's API, and the body of order webhooks."""
 
 from __future__ import annotations
 
@@ -19,11 +19,18 @@ def order_document(engine: Engine, *, store_id: int, external_id: str) -> dict[s
         if order is None:
             return None
         return {
-            **_summary(order),
-            "line_items": [_line_item(item) for item in _children(session, OrderLineItem, order)],
-            "shipments": [_shipment(s) for s in _children(session, Shipment, order)],
+            **order_snapshot(session, order),
             "timeline": [_entry(e) for e in _children(session, TimelineEntry, order)],
         }
+
+
+def order_snapshot(session: Session, order: Order) -> dict[str, Any]:
+    """The order now, with its items and shipments (what an order webhook carries)."""
+    return {
+        **_summary(order),
+        "line_items": [_line_item(item) for item in _children(session, OrderLineItem, order)],
+        "shipments": [_shipment(s) for s in _children(session, Shipment, order)],
+    }
 
 
 def _children(session: Session, model: Any, order: Order) -> list[Any]:
@@ -50,6 +57,7 @@ def _summary(order: Order) -> dict[str, Any]:
         "canceled": order.canceled,
         "needs_attention": order.needs_attention,
         "status_page_token": order.public_token,
+        "version": order.version,
         "created_at": order.created_at.isoformat(),
         "updated_at": order.updated_at.isoformat(),
     }

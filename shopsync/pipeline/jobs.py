@@ -13,10 +13,12 @@ import time
 from collections.abc import Sequence
 
 from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from shopsync import runtime, waits
+from shopsync.outbox import jobs as outbox_jobs
 from shopsync.pipeline import inbox
 from shopsync.pipeline.processing import RetryPolicy, process_batch
 from shopsync.pipeline.queue import (
@@ -74,10 +76,20 @@ def drain_inbox() -> int:
         if len(ids) == BATCH_SIZE:
             # A backlog: without new arrivals nobody else would queue a drain job.
             ask_for_help(redis)
-        worked += len(process_batch(rt.engine, registry, ids, policy))
+        result = process_batch(rt.engine, registry, ids, policy)
+        worked += len(result.worked)
+        _wake_senders(redis, result.posted)
     if redis.llen(INBOX_LIST):
         ask_for_help(redis)
     return worked
+
+
+def _wake_senders(redis: Redis, ids: list[int]) -> None:
+    # Committed already: if Redis fails now, the relay finds the messages by their due time.
+    try:
+        outbox_jobs.wake_senders(redis, ids)
+    except RedisError as error:
+        log.warning("outbox messages saved but Redis is unavailable (%s)", type(error).__name__)
 
 
 def _next_batch(redis: Redis, linger: int) -> list[int]:
@@ -96,7 +108,7 @@ def relay() -> int:
     if ids:
         log.info("relay re-queued %d events", len(ids))
         wake_workers(rt.redis, ids)
-    return len(ids)
+    return len(ids) + outbox_jobs.relay_outbox()
 
 
 def unpark_known(engine: Engine) -> int:

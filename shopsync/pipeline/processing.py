@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -79,32 +79,42 @@ class RetryPolicy:
         return delay
 
 
+@dataclass
+class BatchResult:
+    """What a batch did: the rows it worked and the outbox messages they posted."""
+
+    worked: list[int] = field(default_factory=list)
+    posted: list[int] = field(default_factory=list)
+
+
 def process_batch(
     engine: Engine, registry: Registry, ids: Sequence[int], policy: RetryPolicy
-) -> list[int]:
-    """Claim and work the given rows; returns the ids this call worked.
+) -> BatchResult:
+    """Claim and work the given rows.
 
     Events parked for an order that one of these events creates are claimed and worked
-    in the same call, right after it.
+    in the same call, right after it. The outbox messages are committed when this
+    returns: the caller wakes their senders.
     """
     pending = deque(inbox.claim(engine, ids, lease=policy.lease))
-    done: list[int] = []
+    result = BatchResult()
     try:
         while pending:
             chunk = [pending.popleft() for _ in range(min(TRANSACTION_SIZE, len(pending)))]
-            resumed = _work_chunk(engine, registry, chunk, policy)
-            done.extend(chunk)
-            pending.extend(inbox.claim(engine, resumed, lease=policy.lease))
+            committed = _work_chunk(engine, registry, chunk, policy)
+            result.worked.extend(chunk)
+            result.posted.extend(committed.posted)
+            pending.extend(inbox.claim(engine, committed.resumed, lease=policy.lease))
     finally:
         # On shutdown mid-batch, hand the untouched rows straight back.
         inbox.release(engine, list(pending))
-    return done
+    return result
 
 
 def _work_chunk(
     engine: Engine, registry: Registry, chunk: list[int], policy: RetryPolicy
-) -> list[int]:
-    """Work claimed rows in one transaction; returns ids of parked rows they resumed.
+) -> ChunkResult:
+    """Work claimed rows in one transaction; returns what resumed and what was posted.
 
     The chunk first runs without savepoints (two round trips saved per event). If any
     handler raises, that transaction is rolled back and the chunk runs again with a
@@ -122,7 +132,7 @@ class HandlerRaised(Exception):
 
 def _work_chunk_once(
     engine: Engine, registry: Registry, chunk: list[int], policy: RetryPolicy, *, isolate: bool
-) -> list[int]:
+) -> ChunkResult:
     with transaction(engine) as session:
         batch = Batch(session, chunk, policy.grace)
         for event_id in chunk:
@@ -174,6 +184,7 @@ class Batch:
         self._stores: dict[int, Store | None] = {}
         self._processed: list[int] = []
         self._arrived: dict[int, list[str]] = {}
+        self._posted: list[int] = []
 
     def store(self, store_id: int) -> Store | None:
         if store_id not in self._stores:
@@ -182,10 +193,11 @@ class Batch:
 
     def processed(self, context: EventContext) -> None:
         self._processed.append(context.event.id or 0)
+        self._posted.extend(context.work.posted)
         if context.work.known:
             self._arrived.setdefault(context.event.store_id, []).extend(context.work.known)
 
-    def finish(self) -> list[int]:
+    def finish(self) -> ChunkResult:
         """Mark the processed rows; returns parked rows resumed by what arrived."""
         if self._processed:
             self.session.execute(inbox.finish_many_statement(self._processed))
@@ -193,7 +205,13 @@ class Batch:
         for store_id, keys in self._arrived.items():
             statement = inbox.unpark_statement(store_id, keys, grace=self._grace)
             resumed.extend(self.session.execute(statement).scalars())
-        return sorted(resumed)
+        return ChunkResult(resumed=sorted(resumed), posted=self._posted)
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    resumed: list[int]
+    posted: list[int]
 
 
 def _prepare(batch: Batch, registry: Registry, event_id: int) -> EventContext:
@@ -231,6 +249,8 @@ class HandlerRunner:
             self.current = handler
             handler(self.context)
         self.current = None
+        # Moments become outbox messages in the same transaction (see shopsync.work).
+        self.context.work.finish()
 
 
 def _decode(decode: Decoder, text: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from shopsync.errors import ConfigError
 from shopsync.models import WebhookEvent
+from shopsync.outbox.stats import outbox_stats
 from shopsync.pipeline.queue import INBOX_LIST
 from shopsync.web.state import app_state
 
@@ -25,6 +26,7 @@ def metrics() -> Response:
         "# HELP shopsync_inbox_waiting Event ids waiting in Redis for a worker.",
         "# TYPE shopsync_inbox_waiting gauge",
         f"shopsync_inbox_waiting {_waiting()}",
+        *_outbox_lines(),
     ]
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
 
@@ -43,3 +45,24 @@ def _waiting() -> int:
         return int(app_state().runtime.redis.llen(INBOX_LIST))
     except (RedisError, ConfigError):
         return -1
+
+
+def _outbox_lines() -> list[str]:
+    try:
+        stats = outbox_stats(app_state().runtime.engine)
+    except DBAPIError:
+        return []
+    return [
+        "# HELP shopsync_outbox_messages Outbox messages, by kind and status.",
+        "# TYPE shopsync_outbox_messages gauge",
+        *(
+            f'shopsync_outbox_messages{{kind="{k}",status="{s}"}} {n}'
+            for k, s, n in stats.by_kind_and_status
+        ),
+        "# HELP shopsync_outbox_oldest_waiting_seconds Age of the oldest unsent message.",
+        "# TYPE shopsync_outbox_oldest_waiting_seconds gauge",
+        f"shopsync_outbox_oldest_waiting_seconds {stats.oldest_waiting_seconds:.1f}",
+        "# HELP shopsync_outbox_redeliveries Sends retried after a sender was lost mid-send.",
+        "# TYPE shopsync_outbox_redeliveries counter",
+        f"shopsync_outbox_redeliveries {stats.redeliveries}",
+    ]

@@ -1,0 +1,1 @@
+"""One module per kind of message shopsync sends; `outbox.delivery` maps kinds to them."""
