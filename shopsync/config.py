@@ -6,14 +6,15 @@ one clear line naming the variable, instead of failing on the first webhook.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from shopsync.errors import ConfigError
 
@@ -52,10 +53,17 @@ class Settings:
     outbox_retry_scale: float = 1.0
     # How long a store's webhook receiver gets to answer before the attempt fails.
     outbound_timeout_seconds: int = 10
+    # The sender of emails for stores that set none of their own.
+    email_from: str = "orders@localhost"
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def smtp(self) -> SmtpServer | None:
+        """Where emails go; None when SMTP_URL is not set (no email is written then)."""
+        return parse_smtp_url(self.smtp_url) if self.smtp_url else None
 
     @property
     def uses_embedded_redis(self) -> bool:
@@ -80,7 +88,7 @@ class Settings:
             redis_url=_require_redis_in_production(_parse_redis_url(source), env),
             secret_key=secret_key,
             public_url=_parse_public_url(source.get("PUBLIC_URL", "http://127.0.0.1:5000")),
-            smtp_url=_parse_optional_url("SMTP_URL", source.get("SMTP_URL"), ("smtp", "smtps")),
+            smtp_url=_parse_smtp_setting(source.get("SMTP_URL")),
             max_body_bytes=_parse_positive_int(
                 "SHOPSYNC_MAX_BODY_BYTES",
                 source.get("SHOPSYNC_MAX_BODY_BYTES"),
@@ -125,6 +133,7 @@ class Settings:
                 source.get("SHOPSYNC_OUTBOUND_TIMEOUT_SECONDS"),
                 10,
             ),
+            email_from=_parse_email_from(source.get("SHOPSYNC_EMAIL_FROM"), source),
         )
 
 
@@ -173,6 +182,90 @@ def _parse_optional_url(name: str, value: str | None, schemes: tuple[str, ...]) 
     if scheme not in schemes:
         raise ConfigError(f"{name} must start with one of {', '.join(s + '://' for s in schemes)}")
     return value
+
+
+SMTP_DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
+SMTP_DEFAULT_TIMEOUT = 10.0
+SMTP_OPTIONS = ("timeout", "cafile")
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """An SMTP relay, from `SMTP_URL`.
+
+    `smtp://user:password@host:587` upgrades with STARTTLS when the server offers it
+    (and never sends the password without TLS); `smtps://host:465` is TLS from the first
+    byte. `?timeout=SECONDS` bounds every network step; `?cafile=PATH` trusts a private
+    CA. User and password are percent-decoded.
+    """
+
+    host: str
+    port: int
+    implicit_tls: bool
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = SMTP_DEFAULT_TIMEOUT
+    cafile: str | None = None
+
+
+def parse_smtp_url(value: str) -> SmtpServer:
+    parts = urlsplit(value)
+    if parts.scheme not in SMTP_DEFAULT_PORTS:
+        raise ConfigError("SMTP_URL must start with smtp:// or smtps://")
+    if not parts.hostname:
+        raise ConfigError("SMTP_URL has no host (smtp://user:password@host:587)")
+    try:
+        port = parts.port or SMTP_DEFAULT_PORTS[parts.scheme]
+    except ValueError:
+        raise ConfigError("SMTP_URL has an invalid port") from None
+    options = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+    unknown = sorted(set(options) - set(SMTP_OPTIONS))
+    if unknown:
+        raise ConfigError(f"SMTP_URL option {unknown[0]!r} is unknown (use timeout, cafile)")
+    return SmtpServer(
+        host=parts.hostname,
+        port=port,
+        implicit_tls=parts.scheme == "smtps",
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        timeout=_smtp_timeout(options.get("timeout")),
+        cafile=options.get("cafile"),
+    )
+
+
+def _smtp_timeout(value: str | None) -> float:
+    if value is None:
+        return SMTP_DEFAULT_TIMEOUT
+    try:
+        timeout = float(value)
+    except ValueError:
+        raise ConfigError("SMTP_URL timeout must be a number of seconds") from None
+    if not 0 < timeout <= 300:
+        raise ConfigError("SMTP_URL timeout must be more than 0 and at most 300 seconds")
+    return timeout
+
+
+def _parse_smtp_setting(value: str | None) -> str | None:
+    if not value:
+        return None
+    parse_smtp_url(value)
+    return value
+
+
+def _parse_email_from(value: str | None, source: Mapping[str, str]) -> str:
+    if value:
+        local, at, domain = value.strip().rpartition("@")
+        if not (local and at and domain) or any(c.isspace() or c in "<>,;" for c in value):
+            raise ConfigError(
+                "SHOPSYNC_EMAIL_FROM must be an email address such as orders@shop.example"
+            )
+        return value.strip().lower()
+    host = urlsplit(source.get("PUBLIC_URL", "")).hostname or "localhost"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return f"orders@{host}"
+    return "orders@localhost"
 
 
 def _parse_public_url(value: str) -> str:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from shopsync.customers.customers import CustomerFacts
 from shopsync.errors import Unprocessable
 from shopsync.money import InvalidAmount, to_minor_units
 from shopsync.orders.orders import LineItemFacts, OrderFacts
+
+PROVIDER = "woocommerce"
 
 # Quantities are stored in 32-bit integer columns.
 MAX_QUANTITY = 2**31 - 1
@@ -81,7 +84,21 @@ def order_facts(order: dict[str, Any]) -> OrderFacts:
         currency=currency,
         total_amount=total_of(order),
         line_items=[_line_item(item, currency) for item in objects(order.get("line_items"))],
+        customer=CustomerFacts(
+            email=text(billing.get("email"), 320),
+            name=_name(billing),
+            provider=PROVIDER,
+            # 0 is a guest checkout: nobody's account.
+            external_id=_customer_id(order.get("customer_id")),
+        ),
+        payment_url=text(order.get("payment_url"), 1000),
     )
+
+
+def _customer_id(value: object) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return str(value)
+    return None
 
 
 def _line_item(item: dict[str, Any], currency: str) -> LineItemFacts:

@@ -6,7 +6,17 @@ import sys
 
 import click
 
-from shopsync.cli import db, dev, events, outbox, simulate, stores, subscribers, worker
+from shopsync.cli import (
+    db,
+    dev,
+    events,
+    notifications,
+    outbox,
+    simulate,
+    stores,
+    subscribers,
+    worker,
+)
 from shopsync.errors import ConfigError
 
 
@@ -18,7 +28,7 @@ def cli() -> None:
 for _module in (db, stores, worker, dev, events, outbox, simulate):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
-for _command in subscribers.STORE_COMMANDS:
+for _command in (*subscribers.STORE_COMMANDS, *notifications.STORE_COMMANDS):
     stores.store.add_command(_command)
 
 
