@@ -49,7 +49,7 @@ class Received:
         body = self.message.get_body(preferencelist=(subtype,))
         assert body is not None, f"no text/{subtype} part"
         content: str = body.get_content()  # type: ignore[attr-defined]
-        return content
+        return content.replace("\r\n", "\n")
 
     @property
     def text(self) -> str:
@@ -136,7 +136,7 @@ class _Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, _server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.server.data_answers:
             return self.server.data_answers.popleft()
         message = message_from_bytes(envelope.content, policy=policy.default)
@@ -147,7 +147,7 @@ class _Handler:
                 recipients=list(envelope.rcpt_tos),
                 message=message,
                 authenticated=bool(session.authenticated),
-                tls=session.ssl is not None,
+                tls=server.transport.get_extra_info("ssl_object") is not None,
             )
         )
         self.server.arrived.set()

@@ -30,6 +30,7 @@ MOMENTS = ", ".join(moment.value for moment in EmailMoment)
 @click.option("--max-age-days", type=int, help="Send nothing for events older than this.")
 def notifications(
     store_id: int,
+    *,
     turn_off: tuple[str, ...],
     turn_on: tuple[str, ...],
     email_from: str | None,
