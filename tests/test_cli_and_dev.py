@@ -89,6 +89,7 @@ def test_dev_runs_everything_with_no_configuration(tmp_path: Path) -> None:
             "TEST_DATABASE_URL",
             "SHOPSYNC_ENV",
             "SHOPSYNC_INSTANCE_PATH",
+            "SMTP_URL",
         )
     }
     log = tmp_path / "dev.log"
@@ -152,3 +153,31 @@ def assert_simulated_order_gets_paid(tmp_path: Path, port: int, env: dict[str, s
             return False
 
     wait_until(paid, timeout=10, what="the simulated order to be paid")
+    assert_confirmation_email_was_sent(tmp_path, env, simulate.stdout)
+
+
+def assert_confirmation_email_was_sent(tmp_path: Path, env: dict[str, str], said: str) -> None:
+    """Without SMTP_URL, dev sends to its local sink; the outbox shows what was sent."""
+    assert "an email to jenny.rosen@example.com was queued (Order #1001 confirmed)" in said
+
+    def shopsync(*args: str) -> str:
+        done = subprocess.run(
+            [str(BIN / "shopsync"), *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return done.stdout
+
+    wait_until(
+        lambda: " sent " in shopsync("outbox", "list", "--kind", "email"),
+        timeout=15,
+        what="the confirmation to reach the local SMTP sink",
+    )
+    message_id = shopsync("outbox", "list", "--kind", "email").split()[0]
+    shown = shopsync("outbox", "show", message_id)
+    assert "Subject: Order #1001 confirmed" in shown and "To: jenny.rosen@example.com" in shown
+    assert "--- text/html ---" in shown

@@ -11,6 +11,7 @@ import urllib.request
 import click
 
 from shopsync import bootstrap
+from shopsync.dev.mail_hint import MailWatch
 from shopsync.dev.server import DEMO_FILE
 from shopsync.runtime import current
 
@@ -27,10 +28,11 @@ def simulate(
     """Sign a sample EVENT_TYPE from PROVIDER and POST it, as the provider would."""
     from shopsync.pipeline.registry import registry
 
-    bootstrap.start()
+    rt = bootstrap.start()
     spec = registry.provider(provider)
     if spec is None or spec.sample is None:
         raise click.UsageError(f"no samples for provider {provider!r}")
+    demo = url is None
     url, secret = _target(provider, url, secret)
     order_id = order_id or f"sim-{secrets.token_hex(3)}"
     try:
@@ -38,8 +40,15 @@ def simulate(
     except KeyError as unknown:
         raise click.UsageError(str(unknown.args[0])) from None
     headers = spec.sign(body, secret, time.time(), "msg_" + secrets.token_hex(12))
+    # The demo store lives in this instance's database: its emails can be shown.
+    watch = MailWatch(rt.engine) if demo else None
     status, answer = _post(url, body, headers)
     click.echo(f"{event_type} for order {order_id}: HTTP {status} {answer}")
+    for email in watch.queued() if watch and status == 200 else []:
+        click.echo(
+            f"an email to {email.target} was queued ({email.summary}): "
+            f"shopsync outbox show {email.id}  (all: shopsync outbox list --kind email)"
+        )
 
 
 def _target(provider: str, url: str | None, secret: str | None) -> tuple[str, str]:

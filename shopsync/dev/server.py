@@ -17,6 +17,7 @@ import click
 from shopsync import bootstrap
 from shopsync.config import Settings
 from shopsync.dev.embedded_redis import EmbeddedRedis
+from shopsync.dev.smtp_sink import SmtpSink
 from shopsync.logs import configure_logging
 from shopsync.migrate import upgrade
 from shopsync.runtime import Runtime
@@ -32,6 +33,10 @@ def run_dev(*, host: str, port: int) -> None:
         else os.environ
     )
     configure_logging(settings.log_level)
+    # Emails go through the real SMTP channel to a local sink unless SMTP_URL is set.
+    sink = SmtpSink().start() if settings.smtp_url is None else None
+    if sink is not None:
+        settings = settings.with_overrides(smtp_url=sink.url)
     embedded = None
     if settings.redis_url is None:
         embedded = EmbeddedRedis(settings.instance_path / "redis").start()
@@ -48,6 +53,8 @@ def run_dev(*, host: str, port: int) -> None:
         stop_processes(children)
         if embedded is not None:
             embedded.stop()
+        if sink is not None:
+            sink.stop()
 
 
 def ensure_demo_store(rt: Runtime) -> dict[str, object]:
@@ -82,6 +89,7 @@ def child_environment(settings: Settings) -> dict[str, str]:
         SECRET_KEY=settings.secret_key,
         PUBLIC_URL=settings.public_url,
         SHOPSYNC_RELAY_SECONDS=str(int(settings.relay_interval)),
+        SMTP_URL=settings.smtp_url or "",
     )
     return env
 
@@ -116,6 +124,11 @@ def print_banner(settings: Settings, demo: dict[str, object]) -> None:
     for endpoint in endpoints if isinstance(endpoints, list) else []:
         lines.append(f"  {endpoint['provider']:<12} {endpoint['url']}")
         lines.append(f"  {'':<12} secret: {endpoint['secret']}")
+    smtp = settings.smtp
+    if smtp is not None:  # host and port only: the URL may hold a password
+        lines.append(
+            f"  email:    SMTP {smtp.host}:{smtp.port}, read them with `outbox list --kind email`"
+        )
     lines.append(
         "  try:     .venv/bin/shopsync simulate stripe checkout.session.completed --order 1001"
     )
