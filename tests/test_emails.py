@@ -153,7 +153,7 @@ def test_an_order_that_jumps_from_paid_to_delivered_gets_one_email(
 
 
 EVENTS = [
-    ("order.created", lambda o: standard.order(o)),
+    ("order.created", standard.order),
     ("shipment.created", lambda o: standard.shipment(o, status="in_transit")),
     ("shipment.delivered", lambda o: standard.shipment(o, status="delivered")),
     ("order.updated", lambda o: standard.order(o, payment_status="refunded")),
