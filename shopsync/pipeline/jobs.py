@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from shopsync import runtime, waits
-from shopsync.pipeline import inbox
+from shopsync.pipeline import inbox, redaction
 from shopsync.pipeline.processing import RetryPolicy, process_batch
 from shopsync.pipeline.queue import (
     DRAIN_PENDING_KEY,
@@ -96,6 +96,8 @@ def relay() -> int:
     if ids:
         log.info("relay re-queued %d events", len(ids))
         wake_workers(rt.redis, ids)
+    # Last, so a long retention pass never delays a wake-up.
+    redaction.redact_if_due(rt)
     return len(ids)
 
 
