@@ -16,6 +16,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from shopsync.errors import ConfigError
+from shopsync.instance import private_directory, write_private
 
 Environment = Literal["development", "production", "test"]
 ENVIRONMENTS: tuple[Environment, ...] = ("development", "production", "test")
@@ -52,6 +53,8 @@ class Settings:
     outbox_retry_scale: float = 1.0
     # How long a store's webhook receiver gets to answer before the attempt fails.
     outbound_timeout_seconds: int = 10
+    # Days a finished event's payload (personal data) is kept before it is redacted.
+    retention_days: int = 30
 
     @property
     def is_production(self) -> bool:
@@ -110,6 +113,9 @@ class Settings:
                 seconds=_parse_positive_int(
                     "SHOPSYNC_RELAY_GRACE_SECONDS", source.get("SHOPSYNC_RELAY_GRACE_SECONDS"), 30
                 )
+            ),
+            retention_days=_parse_positive_int(
+                "SHOPSYNC_RETENTION_DAYS", source.get("SHOPSYNC_RETENTION_DAYS"), 30
             ),
             relay_interval=float(
                 _parse_positive_int(
@@ -233,8 +239,7 @@ def _load_or_create_dev_secret(instance_path: Path) -> str:
     path = instance_path / SECRET_KEY_FILE
     if path.exists():
         return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    private_directory(instance_path)
     key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
+    write_private(path, key)
     return key

@@ -24,6 +24,7 @@ from handlers.standard.provider import EVENT_TYPES, PROVIDER
 from handlers.standard.shipments import SHIPMENT_STATUSES
 from shopsync.errors import InvalidSignature
 from shopsync.models import OrderLineItem, Shipment
+from shopsync.pipeline.endpoints import EndpointInfo
 from shopsync.pipeline.registry import IncomingRequest
 from shopsync.runtime import Runtime
 from shopsync.stores.provisioning import set_secrets
@@ -56,7 +57,8 @@ def post(client: FlaskClient, store: StoreFixture, body: bytes, headers: dict[st
 
 def verify(headers: dict[str, str], body: bytes, secrets: list[str]) -> object:
     incoming = IncomingRequest(method="POST", headers=Headers(headers), body=body)
-    return PROVIDER.verify(incoming, secrets, time.time())
+    endpoint = EndpointInfo(store_id=1, provider="standard", secrets=tuple(secrets), livemode=True)
+    return PROVIDER.verify(incoming, endpoint, time.time())
 
 
 def shipments(rt: Runtime) -> list[Shipment]:

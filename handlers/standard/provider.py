@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from standardwebhooks.webhooks import (
     EmptyWebhookSecretError,
@@ -20,11 +18,20 @@ from standardwebhooks.webhooks import (
     WebhookVerificationError,
 )
 
+from handlers.readers import event_time
 from handlers.standard import samples
-from shopsync.clock import from_timestamp, parse_iso8601
+from shopsync.clock import from_timestamp
 from shopsync.errors import InvalidSignature
+from shopsync.models import WebhookEvent
+from shopsync.models.limits import column_limit
 from shopsync.pipeline.payloads import decode_utf8, parse_json_object
-from shopsync.pipeline.registry import Delivery, IncomingRequest, Provider, registry
+from shopsync.pipeline.registry import (
+    Delivery,
+    EndpointSetup,
+    IncomingRequest,
+    Provider,
+    registry,
+)
 
 NAME = "standard"
 TOLERANCE_SECONDS = 300
@@ -34,8 +41,8 @@ SIGNATURE_HEADER = "webhook-signature"
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a format prefix, not a secret
 SECRET_BYTES = 32
 # The inbox columns' limits: an id is refused rather than cut (cutting could merge events).
-MAX_ID_LENGTH = 255
-MAX_TYPE_LENGTH = 120
+MAX_ID_LENGTH = column_limit(WebhookEvent, "event_id")
+MAX_TYPE_LENGTH = column_limit(WebhookEvent, "event_type")
 MAX_TIMESTAMP_DIGITS = 12
 
 ORDER_EVENTS = ("order.created", "order.updated", "order.canceled")
@@ -43,20 +50,21 @@ SHIPMENT_EVENTS = ("shipment.created", "shipment.updated", "shipment.delivered")
 EVENT_TYPES = frozenset(ORDER_EVENTS + SHIPMENT_EVENTS)
 
 
-def verify(incoming: IncomingRequest, secrets_: Sequence[str], now: float) -> Delivery:
+def verify(incoming: IncomingRequest, endpoint: EndpointSetup, now: float) -> Delivery:
     """Check the headers and the signature on the raw body, then parse it."""
     headers = _signature_headers(incoming)
     message_id = headers[ID_HEADER]
     timestamp = _check_timestamp(headers[TIMESTAMP_HEADER], now)
     text = decode_utf8(incoming.body)
-    if not any(_signed_with(text, headers, secret) for secret in secrets_):
+    if not any(_signed_with(text, headers, secret) for secret in endpoint.secrets):
         raise InvalidSignature("no valid v1 signature for this endpoint's secrets")
     payload = parse_json_object(text)
     event_type = payload.get("type")
     return Delivery(
         event_id=message_id,
         event_type=event_type[:MAX_TYPE_LENGTH] if isinstance(event_type, str) else "",
-        occurred_at=_occurred_at(payload) or from_timestamp(timestamp),
+        occurred_at=event_time(payload.get("timestamp"), now=from_timestamp(now))
+        or from_timestamp(timestamp),
         payload_text=text,
     )
 
@@ -92,10 +100,6 @@ def _signed_with(text: str, headers: dict[str, str], secret: str) -> bool:
         # signature entry without exactly one comma.
         return False
     return True
-
-
-def _occurred_at(payload: dict[str, Any]) -> datetime | None:
-    return parse_iso8601(payload.get("timestamp"))
 
 
 def sign(body: bytes, secret: str, timestamp: float, event_id: str) -> dict[str, str]:

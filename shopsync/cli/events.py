@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 from sqlmodel import Session, col, select
 
 from shopsync import bootstrap
 from shopsync.models import EventStatus, WebhookEvent
-from shopsync.pipeline import inbox, jobs
+from shopsync.pipeline import inbox, jobs, redaction
 
 STATUS_CHOICES = click.Choice([status.value for status in EventStatus])
 
@@ -55,10 +57,11 @@ def show_event(event_id: int, payload: bool) -> None:
         "received_at",
         "processed_at",
         "waiting_for",
+        "redacted_at",
     ):
         click.echo(f"{name:<13} {getattr(event, name)}")
     if payload:
-        click.echo(event.payload)
+        click.echo("(payload redacted)" if event.redacted_at else event.payload)
 
 
 @events.command("replay")
@@ -73,7 +76,25 @@ def replay(event_id: int | None, status: str | None) -> None:
     reset = inbox.reset_for_replay(rt.engine, ids, grace=rt.settings.relay_grace)
     if reset:
         jobs.wake_workers(rt.redis, reset)
-    click.echo(f"queued {len(reset)} events for replay")
+    skipped = len(ids) - len(reset)
+    note = f" ({skipped} redacted or being worked, left as they are)" if skipped else ""
+    click.echo(f"queued {len(reset)} events for replay{note}")
+
+
+@events.command("redact")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Days since receipt (default: SHOPSYNC_RETENTION_DAYS; 0 redacts every finished event).",
+)
+def redact(days: int | None) -> None:
+    """Replace the payloads of finished events older than the retention period by {}."""
+    rt = bootstrap.start()
+    days = rt.settings.retention_days if days is None else days
+    count = redaction.redact_expired(rt.engine, older_than=timedelta(days=days))
+    click.echo(f"redacted the payloads of {count} finished events received over {days} days ago")
 
 
 def _ids_with_status(engine: object, status: str) -> list[int]:

@@ -70,4 +70,34 @@ def store_set_secrets(store_id: int, provider: str, secrets: tuple[str, ...]) ->
     click.echo(f"store {store_id} {provider}: {len(secrets)} secret(s) accepted")
 
 
+@store.command("set-account")
+@click.argument("store_id", type=int)
+@click.argument("provider")
+@click.argument("value")
+def store_set_account(store_id: int, provider: str, value: str) -> None:
+    """Accept a store's PROVIDER deliveries only for this account ("-" accepts any).
+
+    For Shopify VALUE is the shop's myshopify.com domain: deliveries whose
+    X-Shopify-Shop-Domain (or, for privacy requests, the signed shop_domain) names
+    another shop are refused.
+    """
+    from shopsync.pipeline.registry import registry
+    from shopsync.stores.accounts import AccountNotSupported, set_account_ref
+
+    rt = bootstrap.start()
+    try:
+        account = set_account_ref(
+            rt.engine,
+            registry,
+            store_id=store_id,
+            provider=provider,
+            value=None if value == "-" else value,
+        )
+    except AccountNotSupported as error:
+        raise click.ClickException(str(error)) from None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="VALUE") from None
+    click.echo(f"store {store_id} {provider}: accepts deliveries for {account or 'any account'}")
+
+
 COMMANDS = [store]

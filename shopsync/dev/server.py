@@ -17,6 +17,7 @@ import click
 from shopsync import bootstrap
 from shopsync.config import Settings
 from shopsync.dev.embedded_redis import EmbeddedRedis
+from shopsync.instance import write_private
 from shopsync.logs import configure_logging
 from shopsync.migrate import upgrade
 from shopsync.runtime import Runtime
@@ -67,8 +68,7 @@ def ensure_demo_store(rt: Runtime) -> dict[str, object]:
         public_url=rt.settings.public_url,
         livemode=False,
     )
-    path.write_text(json.dumps(created.as_dict(), indent=2))
-    path.chmod(0o600)
+    write_private(path, json.dumps(created.as_dict(), indent=2))
     return created.as_dict()
 
 

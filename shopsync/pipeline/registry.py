@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from werkzeug.datastructures import Headers
 
@@ -35,6 +35,20 @@ class IncomingRequest:
     headers: Headers
     body: bytes
     content_type: str = ""
+
+
+class EndpointSetup(Protocol):
+    """What a verifier knows of the endpoint a delivery came to."""
+
+    @property
+    def store_id(self) -> int: ...
+
+    @property
+    def secrets(self) -> Sequence[str]: ...
+
+    @property
+    def account_ref(self) -> str | None:
+        """The provider account the endpoint serves (a Shopify shop domain), if pinned."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +80,7 @@ class EventContext:
         return self.work.store
 
 
-Verifier = Callable[[IncomingRequest, Sequence[str], float], Delivery | None]
+Verifier = Callable[[IncomingRequest, EndpointSetup, float], Delivery | None]
 Handler = Callable[[EventContext], None]
 Screen = Callable[[EventContext], None]
 Decoder = Callable[[str], dict[str, Any]]
@@ -82,6 +96,9 @@ class Provider:
     nowhere. `screen` may raise `Ignored` before dispatch (test-mode events, say).
     `decode` turns the stored payload text back into a dict for handlers. `sign`
     produces the provider's headers for a body, for `shopsync simulate` and tests.
+    `normalize_account` is set by providers whose endpoints can be pinned to one
+    account (`shopsync store set-account`): it returns the stored form of a value or
+    raises ValueError saying what a valid one looks like.
     """
 
     name: str
@@ -94,6 +111,7 @@ class Provider:
     # Builds a realistic body for (event type, store order id), for `shopsync simulate`.
     sample: Callable[[str, str], bytes] | None = None
     description: str = ""
+    normalize_account: Callable[[str], str] | None = None
 
 
 @dataclass
