@@ -15,9 +15,17 @@ from werkzeug.datastructures import Headers
 
 from handlers.shopify import samples
 from shopsync.clock import from_timestamp, parse_iso8601
-from shopsync.errors import Ignored, InvalidPayload, InvalidSignature
+from shopsync.errors import InvalidPayload, InvalidSignature
 from shopsync.pipeline.payloads import decode_utf8, parse_json_object
-from shopsync.pipeline.registry import Delivery, EventContext, IncomingRequest, Provider, registry
+from shopsync.pipeline.registry import (
+    Delivery,
+    EventContext,
+    IncomingRequest,
+    Provider,
+    plain_secret_problem,
+    registry,
+)
+from shopsync.pipeline.screening import ignore_test_event
 from shopsync.pipeline.signatures import hmac_sha256_base64, require_matching_signature
 
 NAME = "shopify"
@@ -27,6 +35,7 @@ EVENT_ID_HEADER = "X-Shopify-Event-Id"
 WEBHOOK_ID_HEADER = "X-Shopify-Webhook-Id"
 TRIGGERED_AT_HEADER = "X-Shopify-Triggered-At"
 API_VERSION = "2025-10"
+MIN_SHOPIFY_SECRET_LENGTH = 32
 
 EVENT_TYPES = frozenset(
     {
@@ -85,15 +94,16 @@ def _event_id(headers: Headers) -> str:
 def screen(ctx: EventContext) -> None:
     """Orders placed through Shopify's test gateway never touch a live store's orders."""
     if ctx.store.livemode and ctx.payload.get("test") is True:
-        raise Ignored("test order on a live store")
+        ignore_test_event(ctx.store, NAME, "test order on a live store")
 
 
-def sign(body: bytes, secret: str, timestamp: float, event_id: str) -> dict[str, str]:
-    # The Signer protocol carries no event type, and Shopify names the topic only in a
-    # header: name the one the body most plausibly is (callers that know better override).
+def sign(
+    body: bytes, secret: str, *, timestamp: float, event_id: str, event_type: str
+) -> dict[str, str]:
+    """The headers Shopify sends with `body` as topic `event_type` (only the body is signed)."""
     return {
         SIGNATURE_HEADER: digest(body, secret).decode(),
-        TOPIC_HEADER: samples.topic_for(body),
+        TOPIC_HEADER: event_type,
         EVENT_ID_HEADER: event_id,
         WEBHOOK_ID_HEADER: str(uuid.uuid5(uuid.NAMESPACE_URL, event_id)),
         TRIGGERED_AT_HEADER: from_timestamp(timestamp).isoformat().replace("+00:00", "Z"),
@@ -104,8 +114,13 @@ def sign(body: bytes, secret: str, timestamp: float, event_id: str) -> dict[str,
 
 
 def new_secret() -> str:
-    """A placeholder: Shopify issues the signing key, which the owner pastes in the admin."""
+    """A placeholder: Shopify issues the signing key, which the owner gives shopsync."""
     return secrets.token_hex(32)
+
+
+def check_secret(secret: str) -> str | None:
+    """Shopify's keys are 32+ characters (app secrets `shpss_…`, store keys 64 hex)."""
+    return plain_secret_problem(secret, min_length=MIN_SHOPIFY_SECRET_LENGTH)
 
 
 PROVIDER = registry.add_provider(
@@ -115,8 +130,15 @@ PROVIDER = registry.add_provider(
         verify=verify,
         new_secret=new_secret,
         sign=sign,
+        check_secret=check_secret,
         screen=screen,
         sample=samples.sample,
         description="Shopify orders, payments, refunds and fulfillments",
+        signing_setup=(
+            "Shopify issues the signing key itself (your app's secret, or the key shown under "
+            "Settings > Notifications > Webhooks): give it with "
+            "`shopsync store set-secrets {store_id} shopify KEY` (this one is for "
+            "`shopsync simulate`)"
+        ),
     )
 )

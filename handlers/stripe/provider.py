@@ -13,11 +13,20 @@ from handlers.stripe import samples
 from shopsync.clock import from_timestamp
 from shopsync.errors import Ignored, InvalidSignature
 from shopsync.pipeline.payloads import decode_utf8, parse_json_object
-from shopsync.pipeline.registry import Delivery, EventContext, IncomingRequest, Provider, registry
+from shopsync.pipeline.registry import (
+    Delivery,
+    EventContext,
+    IncomingRequest,
+    Provider,
+    plain_secret_problem,
+    registry,
+)
+from shopsync.pipeline.screening import ignore_test_event
 
 NAME = "stripe"
 TOLERANCE_SECONDS = 300
 SIGNATURE_HEADER = "Stripe-Signature"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a format prefix, not a secret
 
 EVENT_TYPES = frozenset(
     {
@@ -105,13 +114,17 @@ def screen(ctx: EventContext) -> None:
     store's own account (`Store.stripe_account_id`) is acted on.
     """
     if ctx.store.livemode and ctx.payload.get("livemode") is False:
-        raise Ignored("test-mode event on a live store")
+        ignore_test_event(ctx.store, NAME)
     account = ctx.payload.get("account")
     if account is not None and account != ctx.store.stripe_account_id:
         raise Ignored("event for a Stripe account this store is not connected to")
 
 
-def sign(body: bytes, secret: str, timestamp: float, _event_id: str) -> dict[str, str]:
+def sign(
+    body: bytes, secret: str, *, timestamp: float, event_id: str, event_type: str
+) -> dict[str, str]:
+    """Stripe's header; the body names the event (`type`) and its id itself."""
+    del event_id, event_type
     header = stripe.WebhookSignature.generate_signature_header(
         body.decode(), secret, timestamp=int(timestamp)
     )
@@ -119,7 +132,15 @@ def sign(body: bytes, secret: str, timestamp: float, _event_id: str) -> dict[str
 
 
 def new_secret() -> str:
-    return "whsec_" + secrets.token_hex(24)
+    return SECRET_PREFIX + secrets.token_hex(24)
+
+
+def check_secret(secret: str) -> str | None:
+    """Stripe's endpoint secrets are `whsec_` and 32 or more characters."""
+    if not secret.startswith(SECRET_PREFIX):
+        return f"does not start with {SECRET_PREFIX} (copy the endpoint's signing secret)"
+    problem = plain_secret_problem(secret.removeprefix(SECRET_PREFIX))
+    return None if problem is None else f"after {SECRET_PREFIX} {problem}"
 
 
 PROVIDER = registry.add_provider(
@@ -129,8 +150,14 @@ PROVIDER = registry.add_provider(
         verify=verify,
         new_secret=new_secret,
         sign=sign,
+        check_secret=check_secret,
         screen=screen,
         sample=samples.sample,
         description="Stripe payments, refunds, disputes and subscriptions",
+        signing_setup=(
+            "Stripe issues the signing secret when you add this URL as an endpoint: give it "
+            "with `shopsync store set-secrets {store_id} stripe whsec_...` (this one is for "
+            "`shopsync simulate`)"
+        ),
     )
 )
