@@ -26,16 +26,18 @@ class ServiceUnavailable(ShopsyncError):
     """The database or Redis a command needs does not answer."""
 
 
-def open_project(*, initialize: bool = False) -> Runtime:
+def open_project(*, initialize: bool = False, check_schema: bool = True) -> Runtime:
     """This process's runtime, on a database that exists and is migrated.
 
     `initialize` (for `shopsync db upgrade`) may create the instance and the database.
+    `check_schema=False` skips the migration check (a query): the worker starts without
+    touching the database, as it always has, and a deploy migrates before it starts.
     """
     settings = Settings.from_env(initialize=initialize)
     if not initialize:
         _require_database_file(settings)
     runtime = bootstrap.start(settings)
-    if not initialize:
+    if check_schema and not initialize:
         require_migrated(runtime)
     return runtime
 

@@ -13,7 +13,7 @@ def worker(burst: bool) -> None:
     """Run an RQ worker with the scheduler and the relay."""
     from shopsync.pipeline.worker import run_worker
 
-    run_worker(open_project(), burst=burst)
+    run_worker(open_project(check_schema=False), burst=burst)
 
 
 @click.command()
