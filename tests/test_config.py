@@ -163,7 +163,7 @@ def test_outside_a_project_a_command_says_how_instead_of_creating_an_instance(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ConfigError, match="no shopsync instance at .*SHOPSYNC_INSTANCE_PATH"):
+    with pytest.raises(ConfigError, match=r"no shopsync instance at .*SHOPSYNC_INSTANCE_PATH"):
         Settings.from_env({})
     assert list(tmp_path.iterdir()) == []
     # `shopsync dev` and `shopsync db upgrade` may start one: next to the project file.

@@ -43,3 +43,14 @@ def test_metrics_count_inbox_rows_by_status(client: FlaskClient, store: StoreFix
     text = client.get("/metrics").get_data(as_text=True)
     assert 'shopsync_inbox_events{status="received"} 1' in text
     assert "shopsync_inbox_waiting 1" in text
+
+
+def test_the_home_page_says_what_this_is_and_where_to_look(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "<title>shopsync</title>" in page
+    for link in ('href="/healthz"', 'href="/readyz"', "http://shop.test/api/v1/orders/"):
+        assert link in page
+    assert "<code>stripe</code>" in page and "Admin area" in page

@@ -80,7 +80,9 @@ def test_secrets_rotate_moves_every_stored_secret_to_the_new_key(
     assert f"re-encrypted {2 * len(before)} stored values" in result.output
     assert "SECRET_KEY_FALLBACKS can now be removed" in result.output
     after = stored_ciphertexts(runtime)
-    assert all(a != b for pair in zip(before, after, strict=True) for a, b in zip(*pair))
+    assert all(
+        a != b for pair in zip(before, after, strict=True) for a, b in zip(*pair, strict=True)
+    )
     with app_with(environ, SECRET_KEY=NEW_KEY) as app:
         client = app.test_client()
         assert client.get("/readyz").json["secrets"] == "ok"

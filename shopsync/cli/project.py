@@ -8,6 +8,7 @@ ends in a SQLAlchemy traceback.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
@@ -55,12 +56,18 @@ def _require_database_file(settings: Settings) -> None:
 
 def require_migrated(runtime: Runtime) -> None:
     head = ScriptDirectory.from_config(alembic_config(runtime.engine)).get_current_head()
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    # Alembic announces its dialect at INFO on every look; a check should print nothing.
+    alembic_log.setLevel(logging.WARNING)
     try:
         current = current_revision(runtime.engine)
     except DBAPIError as error:
         raise ServiceUnavailable(
             f"the database does not answer ({type(error.orig).__name__}): is it running?"
         ) from None
+    finally:
+        alembic_log.setLevel(level)
     if current != head:
         raise ConfigError("the database is not up to date: run `shopsync db upgrade`")
 

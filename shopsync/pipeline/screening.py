@@ -16,7 +16,8 @@ from shopsync.errors import Ignored
 from shopsync.models import Store
 
 log = logging.getLogger(__name__)
-_warned: set[int] = set()
+# Stores already warned about, by id and creation time (ids are reused in tests).
+_warned: set[tuple[int | None, object]] = set()
 _lock = threading.Lock()
 
 TEST_EVENT_ON_LIVE_STORE = "test-mode event on a live store"
@@ -26,9 +27,10 @@ def ignore_test_event(
     store: Store, provider: str, reason: str = TEST_EVENT_ON_LIVE_STORE
 ) -> NoReturn:
     """Ignore a test-mode event on a live store, warning once per store."""
+    key = (store.id, store.created_at)
     with _lock:
-        first = store.id not in _warned
-        _warned.add(store.id or 0)
+        first = key not in _warned
+        _warned.add(key)
     if first:
         log.warning(
             "store %s is live and ignores %s test-mode events (%s); create it with "
