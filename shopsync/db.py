@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
 
-from shopsync.instance import create_private
+from shopsync.private_files import create_private
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 

@@ -1,39 +1,70 @@
-"""Files only their owner may read: the development instance's database, key and demo store.
+"""The project's `instance/` folder: finding it, and what a running `shopsync dev` left there.
 
-`instance/` holds a SQLite database full of customers' names and emails, the key that
-encrypts signing secrets, and the demo store's credentials. Each is created with its
-final permissions (0600 files in a 0700 directory), never created first and narrowed
-after, so no other user of the machine can open it even for a moment. SQLite creates
-its -wal and -shm files with the database file's own permissions.
+Every command of one project must use the same instance (its SQLite database, its
+generated SECRET_KEY, the demo store), from whichever directory it is run. So the
+folder is looked for, never silently made: `instance/` next to the `pyproject.toml`
+of the directory or the nearest parent that has one. `shopsync dev` writes where its
+database, Redis and web server are into `dev_server.json` there (mode 0600), so other
+commands of the project find them while it runs.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-PRIVATE_DIRECTORY = 0o700
-PRIVATE_FILE = 0o600
+from shopsync.private_files import private_directory, write_private
+
+INSTANCE_DIR = "instance"
+PROJECT_MARKER = "pyproject.toml"
+DEV_SERVER_FILE = "dev_server.json"
 
 
-def private_directory(path: Path) -> Path:
-    """Create `path` (and missing parents) for its owner only; narrow it if it exists."""
-    path.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
-    with contextlib.suppress(PermissionError):  # not ours: leave it as it is
-        path.chmod(PRIVATE_DIRECTORY)
-    return path
+def find_instance_path(start: Path) -> Path:
+    """`instance/` of the project around `start`: one that exists wins over a new one."""
+    projects = [d for d in (start, *start.parents) if (d / PROJECT_MARKER).is_file()]
+    for project in projects:
+        if (project / INSTANCE_DIR).is_dir():
+            return project / INSTANCE_DIR
+    return (projects[0] if projects else start) / INSTANCE_DIR
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write `text` to a file only its owner can read, whatever the umask."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
-    with os.fdopen(descriptor, "w") as file:
-        os.fchmod(file.fileno(), PRIVATE_FILE)
-        file.write(text)
+@dataclass(frozen=True)
+class DevServer:
+    """Where a running `shopsync dev` serves and keeps its data."""
+
+    pid: int
+    public_url: str
+    database_url: str
+    redis_url: str
+
+    def save(self, instance_path: Path) -> Path:
+        path = private_directory(instance_path) / DEV_SERVER_FILE
+        write_private(path, json.dumps(asdict(self), indent=2))
+        return path
+
+    @staticmethod
+    def forget(instance_path: Path) -> None:
+        (instance_path / DEV_SERVER_FILE).unlink(missing_ok=True)
 
 
-def create_private(path: Path) -> None:
-    """Create an empty file only its owner can read, unless it exists already."""
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+def running_dev_server(instance_path: Path) -> DevServer | None:
+    """What the `shopsync dev` of this instance recorded, if it is still running."""
+    try:
+        recorded = json.loads((instance_path / DEV_SERVER_FILE).read_text())
+        server = DevServer(**recorded)
+    except (OSError, ValueError, TypeError):
+        return None
+    return server if _alive(server.pid) else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -153,7 +153,7 @@ def mode(path: Path) -> int:
 @pytest.mark.usefixtures("open_umask")
 def test_dev_instance_files_are_created_private(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
-    settings = Settings.from_env({"SHOPSYNC_INSTANCE_PATH": str(instance)})
+    settings = Settings.from_env({"SHOPSYNC_INSTANCE_PATH": str(instance)}, initialize=True)
     engine = create_engine_for(settings.database_url)
     try:
         upgrade(engine)
@@ -174,4 +174,4 @@ def test_the_demo_store_file_is_private(runtime: Runtime) -> None:
     demo = ensure_demo_store(runtime)
     path = runtime.settings.instance_path / "demo_store.json"
     assert mode(path) == 0o600
-    assert json.loads(path.read_text())["store_id"] == demo["store_id"]
+    assert json.loads(path.read_text())["store_id"] == demo.store_id

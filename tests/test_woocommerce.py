@@ -150,13 +150,13 @@ def test_every_secret_of_a_rotation_is_accepted(
         runtime.vault,
         store_id=store.id,
         provider="woocommerce",
-        secrets=["new-woo-secret", old],
+        secrets=["new-woo-secret-2026", old],
     )
     with app.app_context():
         app_state().directory.forget()
     assert (
         send(
-            client, store, "order.updated", woo_order("pending"), secret="new-woo-secret"
+            client, store, "order.updated", woo_order("pending"), secret="new-woo-secret-2026"
         ).status_code
         == 200
     )
@@ -384,7 +384,10 @@ def test_simulated_sample_is_signed_and_processed(
         client, store, "order.created", samples.order(simulated, status="pending", modified=MONDAY)
     )
     assert (
-        deliver(client, store, "woocommerce", samples.sample(topic, simulated)).status_code == 200
+        deliver(
+            client, store, "woocommerce", samples.sample(topic, simulated), event_type=topic
+        ).status_code
+        == 200
     )
     work_queue(runtime)
     assert event_statuses(runtime) == ["processed", "processed"]

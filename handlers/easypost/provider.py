@@ -18,7 +18,7 @@ from typing import Any
 from handlers.easypost import samples
 from handlers.readers import event_time
 from shopsync.clock import from_timestamp
-from shopsync.errors import Ignored, InvalidSignature
+from shopsync.errors import InvalidSignature
 from shopsync.models import WebhookEvent
 from shopsync.models.limits import column_limit
 from shopsync.pipeline.payloads import decode_utf8, parse_json_object
@@ -30,6 +30,7 @@ from shopsync.pipeline.registry import (
     Provider,
     registry,
 )
+from shopsync.pipeline.screening import ignore_test_event
 
 NAME = "easypost"
 SIGNATURE_HEADER = "X-Hmac-Signature"
@@ -82,10 +83,14 @@ def _text(value: object, limit: int) -> str:
 def screen(ctx: EventContext) -> None:
     """Test-mode trackers never touch a live store's shipments."""
     if ctx.store.livemode and ctx.payload.get("mode") == TEST_MODE:
-        raise Ignored("test-mode event on a live store")
+        ignore_test_event(ctx.store, NAME)
 
 
-def sign(body: bytes, secret: str, _timestamp: float, _event_id: str) -> dict[str, str]:
+def sign(
+    body: bytes, secret: str, *, timestamp: float, event_id: str, event_type: str
+) -> dict[str, str]:
+    """EasyPost's header; the body names the event (`description`) and its id itself."""
+    del timestamp, event_id, event_type
     return {SIGNATURE_HEADER: _signature(body, secret).decode(), "Content-Type": "application/json"}
 
 
@@ -103,6 +108,8 @@ PROVIDER = registry.add_provider(
         sign=sign,
         screen=screen,
         sample=samples.sample,
+        prelude=samples.prelude,
         description="EasyPost carrier tracking (tracker.updated)",
+        signing_setup="give this secret as the webhook secret when you add this URL in EasyPost",
     )
 )

@@ -28,7 +28,7 @@ from handlers.shopify import samples
 from handlers.shopify.kinds import EVENT_TYPES, KIND_OF_TOPIC, PRIVACY_KINDS, Kind
 from handlers.shopify.shops import check_shop, normalize_shop_domain
 from shopsync.clock import from_timestamp
-from shopsync.errors import Ignored, InvalidPayload, InvalidSignature
+from shopsync.errors import InvalidPayload, InvalidSignature
 from shopsync.models import WebhookEvent
 from shopsync.models.limits import column_limit
 from shopsync.pipeline.payloads import decode_utf8, parse_json_object
@@ -38,8 +38,10 @@ from shopsync.pipeline.registry import (
     EventContext,
     IncomingRequest,
     Provider,
+    plain_secret_problem,
     registry,
 )
+from shopsync.pipeline.screening import ignore_test_event
 from shopsync.pipeline.signatures import hmac_sha256_base64, require_matching_signature
 
 NAME = "shopify"
@@ -49,6 +51,7 @@ SIGNATURE = "hmac-sha256"
 TOPIC = "topic"
 SHOP_DOMAIN = "shop-domain"
 API_VERSION = "2025-10"
+MIN_SHOPIFY_SECRET_LENGTH = 32
 
 
 def verify(incoming: IncomingRequest, endpoint: EndpointSetup, now: float) -> Delivery:
@@ -116,15 +119,16 @@ def _first_time(moments: list[object], now: float) -> datetime | None:
 def screen(ctx: EventContext) -> None:
     """Orders placed through Shopify's test gateway never touch a live store's orders."""
     if ctx.store.livemode and ctx.payload.get("test") is True:
-        raise Ignored("test order on a live store")
+        ignore_test_event(ctx.store, NAME, "test order on a live store")
 
 
-def sign(body: bytes, secret: str, timestamp: float, event_id: str) -> dict[str, str]:
-    # The Signer protocol carries no event type, and Shopify names the topic only in a
-    # header: name the one the body most plausibly is (callers that know better override).
+def sign(
+    body: bytes, secret: str, *, timestamp: float, event_id: str, event_type: str
+) -> dict[str, str]:
+    """The headers Shopify sends with `body` as topic `event_type` (only the body is signed)."""
     return {
         "X-Shopify-Hmac-Sha256": digest(body, secret).decode(),
-        "X-Shopify-Topic": samples.topic_for(body),
+        "X-Shopify-Topic": event_type,
         "X-Shopify-Event-Id": event_id,
         "X-Shopify-Webhook-Id": str(uuid.uuid5(uuid.NAMESPACE_URL, event_id)),
         "X-Shopify-Triggered-At": from_timestamp(timestamp).isoformat().replace("+00:00", "Z"),
@@ -135,8 +139,13 @@ def sign(body: bytes, secret: str, timestamp: float, event_id: str) -> dict[str,
 
 
 def new_secret() -> str:
-    """A placeholder: Shopify issues the signing key, which the owner pastes in the admin."""
+    """A placeholder: Shopify issues the signing key, which the owner gives shopsync."""
     return secrets.token_hex(32)
+
+
+def check_secret(secret: str) -> str | None:
+    """Shopify's keys are 32+ characters (app secrets `shpss_…`, store keys 64 hex)."""
+    return plain_secret_problem(secret, min_length=MIN_SHOPIFY_SECRET_LENGTH)
 
 
 PROVIDER = registry.add_provider(
@@ -146,9 +155,16 @@ PROVIDER = registry.add_provider(
         verify=verify,
         new_secret=new_secret,
         sign=sign,
+        check_secret=check_secret,
         screen=screen,
         sample=samples.sample,
         description="Shopify orders, payments, refunds, fulfillments and privacy requests",
         normalize_account=normalize_shop_domain,
+        signing_setup=(
+            "Shopify issues the signing key itself (your app's secret, or the key shown under "
+            "Settings > Notifications > Webhooks): give it with "
+            "`shopsync store set-secrets {store_id} shopify KEY` (this one is for "
+            "`shopsync simulate`)"
+        ),
     )
 )

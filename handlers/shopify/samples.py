@@ -219,32 +219,6 @@ def shop_redaction() -> dict[str, Any]:
     return {"shop_id": SHOP_ID, "shop_domain": SHOP_DOMAIN}
 
 
-PRIVACY_TOPICS = (
-    ("data_request", "customers/data_request"),
-    ("orders_to_redact", "customers/redact"),
-    ("shop_domain", "shop/redact"),
-)
-
-
-def topic_for(body: bytes) -> str:
-    """The topic a body most plausibly belongs to (the signer has only the body)."""
-    payload = _json_object(body)
-    for marker, topic in PRIVACY_TOPICS:
-        if marker in payload:
-            return topic
-    if "refund_line_items" in payload:
-        return "refunds/create"
-    if "tracking_company" in payload:
-        reported = payload.get("shipment_status") is not None
-        return "fulfillments/update" if reported else "fulfillments/create"
-    order_topics = (
-        ("orders/cancelled", bool(payload.get("cancelled_at"))),
-        ("orders/fulfilled", payload.get("fulfillment_status") == "fulfilled"),
-        ("orders/paid", payload.get("financial_status") == "paid"),
-    )
-    return next((topic for topic, matches in order_topics if matches), "orders/create")
-
-
 def sample(event_type: str, order_id: str) -> bytes:
     """A body for `shopsync simulate shopify <topic>` about `order_id`."""
     # Stable per order, so a simulated fulfillments/update updates the created one.
@@ -270,14 +244,6 @@ def sample(event_type: str, order_id: str) -> bytes:
     if event_type not in bodies:
         raise KeyError(f"no sample for {event_type}; try one of {', '.join(bodies)}")
     return json.dumps(bodies[event_type]).encode()
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body)
-    except (ValueError, RecursionError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _customer(email: str) -> dict[str, Any]:

@@ -40,6 +40,7 @@ TIMESTAMP_HEADER = "webhook-timestamp"
 SIGNATURE_HEADER = "webhook-signature"
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a format prefix, not a secret
 SECRET_BYTES = 32
+MIN_SECRET_BYTES = 16
 # The inbox columns' limits: an id is refused rather than cut (cutting could merge events).
 MAX_ID_LENGTH = column_limit(WebhookEvent, "event_id")
 MAX_TYPE_LENGTH = column_limit(WebhookEvent, "event_type")
@@ -102,8 +103,11 @@ def _signed_with(text: str, headers: dict[str, str], secret: str) -> bool:
     return True
 
 
-def sign(body: bytes, secret: str, timestamp: float, event_id: str) -> dict[str, str]:
-    """The headers a Standard Webhooks sender puts on `body`."""
+def sign(
+    body: bytes, secret: str, *, timestamp: float, event_id: str, event_type: str
+) -> dict[str, str]:
+    """The headers a Standard Webhooks sender puts on `body` (whose `type` names the event)."""
+    del event_type
     moment = datetime.fromtimestamp(int(timestamp), UTC)
     signature = Webhook(secret).sign(msg_id=event_id, timestamp=moment, data=body.decode())
     return {
@@ -119,6 +123,22 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
 
+def check_secret(secret: str) -> str | None:
+    """What the package would refuse, or silently misread: bad base64, too few key bytes."""
+    if secret != secret.strip() or " " in secret:
+        return "contains whitespace (a copy-and-paste slip?)"
+    try:
+        Webhook(secret)
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except (EmptyWebhookSecretError, ValueError):
+        # ValueError covers binascii.Error: the package decodes leniently, dropping
+        # characters, so a mistyped secret would verify with a different key.
+        return "is not a Standard Webhooks secret (whsec_ followed by base64)"
+    if len(key) < MIN_SECRET_BYTES:
+        return f"decodes to fewer than {MIN_SECRET_BYTES} bytes"
+    return None
+
+
 PROVIDER = registry.add_provider(
     Provider(
         name=NAME,
@@ -126,7 +146,9 @@ PROVIDER = registry.add_provider(
         verify=verify,
         new_secret=new_secret,
         sign=sign,
+        check_secret=check_secret,
         sample=samples.sample,
         description="Custom stores and carriers signing with Standard Webhooks",
+        signing_setup="configure your store's or carrier's webhook sender with this secret",
     )
 )

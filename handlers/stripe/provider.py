@@ -21,8 +21,10 @@ from shopsync.pipeline.registry import (
     EventContext,
     IncomingRequest,
     Provider,
+    plain_secret_problem,
     registry,
 )
+from shopsync.pipeline.screening import ignore_test_event
 
 NAME = "stripe"
 TOLERANCE_SECONDS = 300
@@ -32,6 +34,7 @@ SIGNATURE_HEADER = "Stripe-Signature"
 MAX_TIMESTAMP_DIGITS = 11
 # The last second datetime can hold (9999-12-31T23:59:59Z).
 MAX_UNIX_TIME = 253_402_300_799
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a format prefix, not a secret
 
 EVENT_TYPES = frozenset(
     {
@@ -131,13 +134,17 @@ def screen(ctx: EventContext) -> None:
     store's own account (`Store.stripe_account_id`) is acted on.
     """
     if ctx.store.livemode and ctx.payload.get("livemode") is False:
-        raise Ignored("test-mode event on a live store")
+        ignore_test_event(ctx.store, NAME)
     account = ctx.payload.get("account")
     if account is not None and account != ctx.store.stripe_account_id:
         raise Ignored("event for a Stripe account this store is not connected to")
 
 
-def sign(body: bytes, secret: str, timestamp: float, _event_id: str) -> dict[str, str]:
+def sign(
+    body: bytes, secret: str, *, timestamp: float, event_id: str, event_type: str
+) -> dict[str, str]:
+    """Stripe's header; the body names the event (`type`) and its id itself."""
+    del event_id, event_type
     header = stripe.WebhookSignature.generate_signature_header(
         body.decode(), secret, timestamp=int(timestamp)
     )
@@ -145,7 +152,15 @@ def sign(body: bytes, secret: str, timestamp: float, _event_id: str) -> dict[str
 
 
 def new_secret() -> str:
-    return "whsec_" + secrets.token_hex(24)
+    return SECRET_PREFIX + secrets.token_hex(24)
+
+
+def check_secret(secret: str) -> str | None:
+    """Stripe's endpoint secrets are `whsec_` and 32 or more characters."""
+    if not secret.startswith(SECRET_PREFIX):
+        return f"does not start with {SECRET_PREFIX} (copy the endpoint's signing secret)"
+    problem = plain_secret_problem(secret.removeprefix(SECRET_PREFIX))
+    return None if problem is None else f"after {SECRET_PREFIX} {problem}"
 
 
 PROVIDER = registry.add_provider(
@@ -155,8 +170,14 @@ PROVIDER = registry.add_provider(
         verify=verify,
         new_secret=new_secret,
         sign=sign,
+        check_secret=check_secret,
         screen=screen,
         sample=samples.sample,
         description="Stripe payments, refunds, disputes and subscriptions",
+        signing_setup=(
+            "Stripe issues the signing secret when you add this URL as an endpoint: give it "
+            "with `shopsync store set-secrets {store_id} stripe whsec_...` (this one is for "
+            "`shopsync simulate`)"
+        ),
     )
 )

@@ -94,10 +94,12 @@ def dedupe_key(topic: str, payload: dict[str, Any], body: bytes) -> str:
     )
 
 
-def sign(body: bytes, secret: str, _timestamp: float, event_id: str) -> dict[str, str]:
-    # The Signer protocol carries no event type, and WooCommerce names the topic only in
-    # a header: name the one the body most plausibly is (callers that know better override).
-    topic = samples.topic_for(body)
+def sign(
+    body: bytes, secret: str, *, timestamp: float, event_id: str, event_type: str
+) -> dict[str, str]:
+    """The headers WooCommerce sends with `body` as topic `event_type` (only the body is signed)."""
+    del timestamp  # WooCommerce sends no signed time
+    topic = event_type
     # WordPress's wp_hash() is an MD5 HMAC; only the shape matters here.
     delivery_id = hashlib.md5(event_id.encode(), usedforsecurity=False).hexdigest()
     return {
@@ -126,5 +128,9 @@ PROVIDER = registry.add_provider(
         sign=sign,
         sample=samples.sample,
         description="WooCommerce orders (status changes, refunds, deletions)",
+        signing_setup=(
+            "paste this secret into the Secret field of the webhook's form in WooCommerce "
+            "(Settings > Advanced > Webhooks), with this URL as its Delivery URL"
+        ),
     )
 )

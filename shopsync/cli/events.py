@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from shopsync import bootstrap
+from shopsync.cli.project import open_project, require_redis
 from shopsync.models import EventStatus, WebhookEvent
 from shopsync.pipeline import inbox, jobs, redaction
 
 STATUS_CHOICES = click.Choice([status.value for status in EventStatus])
+# Rows whose status alone does not say why: their reason is shown in the list.
+EXPLAINED_STATUSES = frozenset({EventStatus.IGNORED, EventStatus.UNPROCESSABLE})
 
 
 @click.group()
@@ -23,15 +26,18 @@ def events() -> None:
 @click.option("--status", type=STATUS_CHOICES, help="Only events with this status.")
 @click.option("--limit", default=50, show_default=True)
 def list_events(status: str | None, limit: int) -> None:
-    rt = bootstrap.start()
+    """The newest events; ignored and unprocessable ones say why."""
+    rt = open_project()
     statement = select(WebhookEvent).order_by(col(WebhookEvent.id).desc()).limit(limit)
     if status:
         statement = statement.where(WebhookEvent.status == status)
     with Session(rt.engine) as session:
         for event in session.exec(statement):
+            reason = event.last_error if event.status in EXPLAINED_STATUSES else None
             click.echo(
                 f"{event.id:>8}  {event.status:<13} {event.provider:<12} "
                 f"{event.event_type:<40} {event.received_at:%Y-%m-%d %H:%M:%S}"
+                + (f"  {reason}" if reason else "")
             )
 
 
@@ -39,7 +45,7 @@ def list_events(status: str | None, limit: int) -> None:
 @click.argument("event_id", type=int)
 @click.option("--payload", is_flag=True, help="Also print the stored payload.")
 def show_event(event_id: int, payload: bool) -> None:
-    rt = bootstrap.start()
+    rt = open_project()
     with Session(rt.engine) as session:
         event = session.get(WebhookEvent, event_id)
     if event is None:
@@ -69,9 +75,13 @@ def show_event(event_id: int, payload: bool) -> None:
 @click.option("--status", type=STATUS_CHOICES, help="Replay every event with this status.")
 def replay(event_id: int | None, status: str | None) -> None:
     """Run the handlers again; effects stay exactly-once (handlers are idempotent)."""
-    if (event_id is None) == (status is None):
+    if event_id is None and status is None:
+        raise click.UsageError("give an EVENT_ID or --status")
+    if event_id is not None and status is not None:
         raise click.UsageError("give an EVENT_ID or --status, not both")
-    rt = bootstrap.start()
+    rt = open_project()
+    # Reset rows only once their wake-up can be sent: a failing replay changes nothing.
+    require_redis(rt)
     ids = [event_id] if event_id is not None else _ids_with_status(rt.engine, status or "")
     reset = inbox.reset_for_replay(rt.engine, ids, grace=rt.settings.relay_grace)
     if reset:
@@ -91,14 +101,14 @@ def replay(event_id: int | None, status: str | None) -> None:
 )
 def redact(days: int | None) -> None:
     """Replace the payloads of finished events older than the retention period by {}."""
-    rt = bootstrap.start()
+    rt = open_project()
     days = rt.settings.retention_days if days is None else days
     count = redaction.redact_expired(rt.engine, older_than=timedelta(days=days))
     click.echo(f"redacted the payloads of {count} finished events received over {days} days ago")
 
 
-def _ids_with_status(engine: object, status: str) -> list[int]:
-    with Session(engine) as session:  # type: ignore[arg-type]
+def _ids_with_status(engine: Engine, status: str) -> list[int]:
+    with Session(engine) as session:
         statement = select(WebhookEvent.id).where(WebhookEvent.status == status)
         return [i for i in session.exec(statement) if i is not None]
 
