@@ -2,6 +2,11 @@
 
 `Settings.from_env()` validates everything at start-up so a bad deployment fails with
 one clear line naming the variable, instead of failing on the first webhook.
+
+In development, what is not set comes from the project's instance (see
+`shopsync.instance`): the generated SECRET_KEY, the SQLite file, and the database,
+Redis and public URL of the project's running `shopsync dev`. Production needs every
+one of them said outright, and refuses what would be unsafe there.
 """
 
 from __future__ import annotations
@@ -13,17 +18,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from shopsync.crypto import weak_key_reason
 from shopsync.errors import ConfigError
+from shopsync.instance import DevServer, find_instance_path, running_dev_server
+from shopsync.private_files import private_directory, write_private
 
 Environment = Literal["development", "production", "test"]
 ENVIRONMENTS: tuple[Environment, ...] = ("development", "production", "test")
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
-# Known-weak values that must never sign sessions or encrypt credentials in production.
-WEAK_SECRET_KEYS = frozenset({"", "dev", "secret", "changeme", "change-me", "development"})
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,10 @@ class Settings:
     outbox_retry_scale: float = 1.0
     # How long a store's webhook receiver gets to answer before the attempt fails.
     outbound_timeout_seconds: int = 10
+    # Days a finished event's payload (personal data) is kept before it is redacted.
+    retention_days: int = 30
+    # Earlier SECRET_KEYs, newest first: what they encrypted still decrypts.
+    secret_key_fallbacks: tuple[str, ...] = ()
     # The sender of emails for stores that set none of their own.
     email_from: str = "orders@localhost"
 
@@ -73,68 +85,96 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        initialize: bool = False,
+        default_public_url: str = DEFAULT_PUBLIC_URL,
+    ) -> Settings:
+        """Settings from `environ` (the process's when None).
+
+        `initialize` lets a development start create the instance folder and its
+        SECRET_KEY (`shopsync dev`, `shopsync db upgrade`); other commands refuse to
+        run outside a project rather than start an empty one somewhere else.
+        `default_public_url` is where `shopsync dev` serves when PUBLIC_URL is not set.
+        """
         source = os.environ if environ is None else environ
         env = _parse_env(source.get("SHOPSYNC_ENV", "development"))
-        instance_path = Path(source.get("SHOPSYNC_INSTANCE_PATH", "instance")).resolve()
+        log_level = _parse_log_level(source.get("LOG_LEVEL"))
+        instance_path = _instance_path(source)
+        if env == "development":
+            source = _with_dev_server(source, running_dev_server(instance_path))
         # The secret first: without it nothing else about a production start matters.
-        secret_key = _resolve_secret_key(source.get("SECRET_KEY"), env, instance_path)
+        secret_key = _resolve_secret_key(source.get("SECRET_KEY"), env, instance_path, initialize)
+        public_url = _public_url(source.get("PUBLIC_URL"), env, default_public_url)
         return cls(
             env=env,
             instance_path=instance_path,
-            database_url=normalize_database_url(
-                source.get("DATABASE_URL") or _default_sqlite_url(instance_path)
-            ),
+            database_url=_database_url(source.get("DATABASE_URL"), env, instance_path),
             redis_url=_require_redis_in_production(_parse_redis_url(source), env),
             secret_key=secret_key,
-            public_url=_parse_public_url(source.get("PUBLIC_URL", "http://127.0.0.1:5000")),
+            public_url=public_url,
             smtp_url=_parse_smtp_setting(source.get("SMTP_URL")),
-            max_body_bytes=_parse_positive_int(
-                "SHOPSYNC_MAX_BODY_BYTES",
-                source.get("SHOPSYNC_MAX_BODY_BYTES"),
-                DEFAULT_MAX_BODY_BYTES,
-            ),
-            log_level=source.get("LOG_LEVEL", "INFO").upper(),
-            max_attempts=_parse_positive_int(
-                "SHOPSYNC_MAX_ATTEMPTS", source.get("SHOPSYNC_MAX_ATTEMPTS"), 8
-            ),
-            retry_base_delay=timedelta(
-                seconds=_parse_positive_int(
-                    "SHOPSYNC_RETRY_BASE_SECONDS", source.get("SHOPSYNC_RETRY_BASE_SECONDS"), 10
-                )
-            ),
-            claim_lease=timedelta(
-                seconds=_parse_positive_int(
-                    "SHOPSYNC_CLAIM_SECONDS", source.get("SHOPSYNC_CLAIM_SECONDS"), 120
-                )
-            ),
-            drain_linger_seconds=_parse_positive_int(
-                "SHOPSYNC_DRAIN_LINGER_SECONDS",
-                source.get("SHOPSYNC_DRAIN_LINGER_SECONDS"),
-                1,
-                minimum=0,
-            ),
-            relay_grace=timedelta(
-                seconds=_parse_positive_int(
-                    "SHOPSYNC_RELAY_GRACE_SECONDS", source.get("SHOPSYNC_RELAY_GRACE_SECONDS"), 30
-                )
-            ),
-            relay_interval=float(
-                _parse_positive_int(
-                    "SHOPSYNC_RELAY_SECONDS", source.get("SHOPSYNC_RELAY_SECONDS"), 5
-                )
-            ),
+            log_level=log_level,
+            secret_key_fallbacks=_parse_fallbacks(source.get("SECRET_KEY_FALLBACKS")),
             webhook_targets=_parse_webhook_targets(source.get("SHOPSYNC_WEBHOOK_TARGETS"), env),
             outbox_retry_scale=_parse_scale(
                 "SHOPSYNC_OUTBOX_RETRY_SCALE", source.get("SHOPSYNC_OUTBOX_RETRY_SCALE")
             ),
-            outbound_timeout_seconds=_parse_positive_int(
-                "SHOPSYNC_OUTBOUND_TIMEOUT_SECONDS",
-                source.get("SHOPSYNC_OUTBOUND_TIMEOUT_SECONDS"),
-                10,
-            ),
-            email_from=_parse_email_from(source.get("SHOPSYNC_EMAIL_FROM"), source),
+            **_tuning(source),
+            email_from=_parse_email_from(source.get("SHOPSYNC_EMAIL_FROM"), public_url),
         )
+
+
+class _Tuning(TypedDict):
+    max_body_bytes: int
+    max_attempts: int
+    retry_base_delay: timedelta
+    claim_lease: timedelta
+    drain_linger_seconds: int
+    relay_grace: timedelta
+    relay_interval: float
+    retention_days: int
+    outbound_timeout_seconds: int
+
+
+def _tuning(source: Mapping[str, str]) -> _Tuning:
+    def number(name: str, default: int, minimum: int = 1) -> int:
+        return _parse_positive_int(name, source.get(name), default, minimum=minimum)
+
+    return _Tuning(
+        **{
+            "max_body_bytes": number("SHOPSYNC_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+            "max_attempts": number("SHOPSYNC_MAX_ATTEMPTS", 8),
+            "retry_base_delay": timedelta(seconds=number("SHOPSYNC_RETRY_BASE_SECONDS", 10)),
+            "claim_lease": timedelta(seconds=number("SHOPSYNC_CLAIM_SECONDS", 120)),
+            "drain_linger_seconds": number("SHOPSYNC_DRAIN_LINGER_SECONDS", 1, minimum=0),
+            "relay_grace": timedelta(seconds=number("SHOPSYNC_RELAY_GRACE_SECONDS", 30)),
+            "relay_interval": float(number("SHOPSYNC_RELAY_SECONDS", 5)),
+            "retention_days": number("SHOPSYNC_RETENTION_DAYS", 30),
+            "outbound_timeout_seconds": number("SHOPSYNC_OUTBOUND_TIMEOUT_SECONDS", 10),
+        }
+    )
+
+
+def _instance_path(source: Mapping[str, str]) -> Path:
+    configured = source.get("SHOPSYNC_INSTANCE_PATH")
+    if configured:
+        return Path(configured).resolve()
+    return find_instance_path(Path.cwd())
+
+
+def _with_dev_server(source: Mapping[str, str], server: DevServer | None) -> Mapping[str, str]:
+    """The running dev server's services, for whatever the environment does not say."""
+    if server is None:
+        return source
+    recorded = {
+        "DATABASE_URL": server.database_url,
+        "REDIS_URL": server.redis_url,
+        "PUBLIC_URL": server.public_url,
+    }
+    return {**recorded, **{name: value for name, value in source.items() if value}}
 
 
 def _parse_env(value: str) -> Environment:
@@ -146,6 +186,16 @@ def _parse_env(value: str) -> Environment:
 
 def _default_sqlite_url(instance_path: Path) -> str:
     return f"sqlite:///{instance_path / 'shopsync.sqlite3'}"
+
+
+def _database_url(value: str | None, env: Environment, instance_path: Path) -> str:
+    if env == "production":
+        # Heroku's filesystem is thrown away daily: a SQLite file there loses everything.
+        if not value:
+            raise ConfigError("DATABASE_URL is required when SHOPSYNC_ENV=production (Postgres)")
+        if not value.startswith(("postgres://", "postgresql://", "postgresql+psycopg://")):
+            raise ConfigError("DATABASE_URL must be a Postgres URL when SHOPSYNC_ENV=production")
+    return normalize_database_url(value or _default_sqlite_url(instance_path))
 
 
 def normalize_database_url(url: str) -> str:
@@ -252,7 +302,7 @@ def _parse_smtp_setting(value: str | None) -> str | None:
     return value
 
 
-def _parse_email_from(value: str | None, source: Mapping[str, str]) -> str:
+def _parse_email_from(value: str | None, public_url: str) -> str:
     if value:
         local, at, domain = value.strip().rpartition("@")
         if not (local and at and domain) or any(c.isspace() or c in "<>,;" for c in value):
@@ -260,7 +310,7 @@ def _parse_email_from(value: str | None, source: Mapping[str, str]) -> str:
                 "SHOPSYNC_EMAIL_FROM must be an email address such as orders@shop.example"
             )
         return value.strip().lower()
-    host = urlsplit(source.get("PUBLIC_URL", "")).hostname or "localhost"
+    host = urlsplit(public_url).hostname or "localhost"
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -268,11 +318,34 @@ def _parse_email_from(value: str | None, source: Mapping[str, str]) -> str:
     return "orders@localhost"
 
 
+def _public_url(value: str | None, env: Environment, default: str) -> str:
+    if env != "production":
+        return _parse_public_url(value or default)
+    if not value:
+        raise ConfigError(
+            "PUBLIC_URL is required when SHOPSYNC_ENV=production (the https URL of this app)"
+        )
+    if urlsplit(value).scheme != "https":
+        raise ConfigError("PUBLIC_URL must start with https:// when SHOPSYNC_ENV=production")
+    return _parse_public_url(value)
+
+
 def _parse_public_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError("PUBLIC_URL must be an absolute http(s) URL such as https://shop.example")
     return value.rstrip("/")
+
+
+def _parse_log_level(value: str | None) -> str:
+    level = (value or "INFO").strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return level
+
+
+def _parse_fallbacks(value: str | None) -> tuple[str, ...]:
+    return tuple(key.strip() for key in (value or "").split(",") if key.strip())
 
 
 def _parse_positive_int(name: str, value: str | None, default: int, minimum: int = 1) -> int:
@@ -311,23 +384,33 @@ def _parse_scale(name: str, value: str | None) -> float:
     return scale
 
 
-def _resolve_secret_key(value: str | None, env: Environment, instance_path: Path) -> str:
+def _resolve_secret_key(
+    value: str | None, env: Environment, instance_path: Path, initialize: bool
+) -> str:
     if value:
-        if env == "production" and (value.lower() in WEAK_SECRET_KEYS or len(value) < 32):
-            raise ConfigError("SECRET_KEY is too weak for production (use 32+ random characters)")
+        weakness = weak_key_reason(value) if env == "production" else None
+        if weakness is not None:
+            raise ConfigError(
+                f"SECRET_KEY is too weak for production: it {weakness} "
+                "(use 32+ random characters, e.g. `openssl rand -hex 32`)"
+            )
         return value
     if env == "production":
         raise ConfigError("SECRET_KEY is required when SHOPSYNC_ENV=production")
-    return _load_or_create_dev_secret(instance_path)
+    return _load_or_create_dev_secret(instance_path, create=initialize)
 
 
-def _load_or_create_dev_secret(instance_path: Path) -> str:
+def _load_or_create_dev_secret(instance_path: Path, *, create: bool) -> str:
     """Keep a generated key in instance/ so dev restarts keep sessions and credentials."""
     path = instance_path / SECRET_KEY_FILE
     if path.exists():
         return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    if not create:
+        raise ConfigError(
+            f"no shopsync instance at {instance_path}: run this inside the project "
+            "(where `shopsync dev` ran), or set SHOPSYNC_INSTANCE_PATH"
+        )
+    private_directory(instance_path)
     key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
+    write_private(path, key)
     return key

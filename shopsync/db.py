@@ -6,11 +6,14 @@ import os
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
+
+from shopsync.private_files import create_private
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -32,9 +35,11 @@ def create_engine_for(database_url: str, *, pool_size: int = 5) -> Engine:
 
 
 def _create_sqlite_engine(database_url: str) -> Engine:
-    path = database_url.removeprefix("sqlite:///")
-    if path and path != ":memory:":
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    path = database_url.removeprefix("sqlite:///").split("?", 1)[0]
+    if database_url.startswith("sqlite:///") and path not in ("", ":memory:"):
+        # Customers' data: the file (and so its -wal and -shm) is its owner's alone.
+        os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
+        create_private(Path(path))
     engine = create_engine(
         database_url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},

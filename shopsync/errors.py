@@ -2,6 +2,8 @@
 
     ShopsyncError
     ├── ConfigError            bad settings; raised at start-up
+    │   └── SecretsUnreadable  stored secrets do not decrypt with SECRET_KEY (or a fallback)
+    ├── InvalidSecret          a signing secret that cannot be right (empty, short, bad format)
     ├── WebhookError           a delivery we refuse (mapped to HTTP in web/webhooks.py)
     │   ├── InvalidSignature   400: missing/bad/stale/future signature, wrong secret
     │   ├── InvalidPayload     400: not UTF-8, not JSON, not an object, nested too deep
@@ -28,6 +30,14 @@ class ShopsyncError(Exception):
 
 class ConfigError(ShopsyncError):
     """The configuration cannot work; the message names the variable."""
+
+
+class SecretsUnreadable(ConfigError):
+    """Stored secrets were encrypted with a key that is neither SECRET_KEY nor a fallback."""
+
+
+class InvalidSecret(ShopsyncError):
+    """A signing secret is refused: anyone could forge deliveries signed with it."""
 
 
 class WebhookError(ShopsyncError):

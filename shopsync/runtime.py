@@ -28,7 +28,7 @@ class Runtime:
 
     @cached_property
     def vault(self) -> Vault:
-        return Vault(self.settings.secret_key)
+        return Vault(self.settings.secret_key, self.settings.secret_key_fallbacks)
 
     @cached_property
     def redis(self) -> Redis:

@@ -68,15 +68,30 @@ def signed_headers(
     *,
     timestamp: float | None = None,
     message_id: str | None = None,
+    event_type: str | None = None,
 ) -> dict[str, str]:
-    """The provider's real signature headers, made with the provider module's signer."""
+    """The provider's real signature headers, made with the provider module's signer.
+
+    `event_type` defaults to the one the body names (Stripe's and Standard Webhooks'
+    `type`, EasyPost's `description`); Shopify and WooCommerce bodies name none.
+    """
     spec = registry.providers[provider]
     return spec.sign(
         body,
         secret,
-        time.time() if timestamp is None else timestamp,
-        message_id or "msg_" + secrets.token_hex(12),
+        timestamp=time.time() if timestamp is None else timestamp,
+        event_id=message_id or "msg_" + secrets.token_hex(12),
+        event_type=event_type or type_named_in(body),
     )
+
+
+def type_named_in(body: bytes) -> str:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return ""
+    named = payload.get("type") or payload.get("description") if isinstance(payload, dict) else ""
+    return named if isinstance(named, str) else ""
 
 
 def deliver(
@@ -89,11 +104,17 @@ def deliver(
     timestamp: float | None = None,
     headers: dict[str, str] | None = None,
     message_id: str | None = None,
+    event_type: str | None = None,
 ) -> TestResponse:
     """POST a correctly signed delivery (unless `secret` says otherwise)."""
     body = body_of(payload)
     signed = signed_headers(
-        provider, body, secret or store.secret(provider), timestamp=timestamp, message_id=message_id
+        provider,
+        body,
+        secret or store.secret(provider),
+        timestamp=timestamp,
+        message_id=message_id,
+        event_type=event_type,
     )
     signed.update(headers or {})
     return client.post(store.path(provider), data=body, headers=signed)

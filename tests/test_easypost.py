@@ -107,7 +107,7 @@ def test_wrong_secret_uppercase_hex_and_changed_body_are_refused(
 def test_the_secret_is_nfkd_normalised_as_easypost_does(
     client: FlaskClient, store: StoreFixture, runtime: Runtime, app: Flask
 ) -> None:
-    composed = "caf\u00e9-\ufb01le-secret"  # é and the "fi" ligature, as typed in a form
+    composed = "caf\u00e9-\ufb01le-secret-2026"  # é and the "fi" ligature, as typed in a form
     set_secrets(
         runtime.engine, runtime.vault, store_id=store.id, provider="easypost", secrets=[composed]
     )

@@ -24,6 +24,7 @@ from handlers.standard.provider import EVENT_TYPES, PROVIDER
 from handlers.standard.shipments import SHIPMENT_STATUSES
 from shopsync.errors import InvalidSignature
 from shopsync.models import OrderLineItem, Shipment
+from shopsync.pipeline.endpoints import EndpointInfo
 from shopsync.pipeline.registry import IncomingRequest
 from shopsync.runtime import Runtime
 from shopsync.stores.provisioning import set_secrets
@@ -56,7 +57,8 @@ def post(client: FlaskClient, store: StoreFixture, body: bytes, headers: dict[st
 
 def verify(headers: dict[str, str], body: bytes, secrets: list[str]) -> object:
     incoming = IncomingRequest(method="POST", headers=Headers(headers), body=body)
-    return PROVIDER.verify(incoming, secrets, time.time())
+    endpoint = EndpointInfo(store_id=1, provider="standard", secrets=tuple(secrets), livemode=True)
+    return PROVIDER.verify(incoming, endpoint, time.time())
 
 
 def shipments(rt: Runtime) -> list[Shipment]:
@@ -131,11 +133,15 @@ def test_no_header_or_secret_garbage_escapes_as_anything_but_invalid_signature(
     signature: str, secret: str, stamp: str
 ) -> None:
     body = b'{"type": "order.created", "data": {}}'
-    headers = PROVIDER.sign(body, SECRET, time.time(), "msg_fuzz")
+    headers = PROVIDER.sign(
+        body, SECRET, timestamp=time.time(), event_id="msg_fuzz", event_type="order.created"
+    )
     headers["webhook-signature"] = signature
     with pytest.raises(InvalidSignature):
         verify(headers, body, [secret, "whsec_" + secret])
-    headers = PROVIDER.sign(body, SECRET, time.time(), "msg_fuzz")
+    headers = PROVIDER.sign(
+        body, SECRET, timestamp=time.time(), event_id="msg_fuzz", event_type="order.created"
+    )
     headers["webhook-timestamp"] = stamp
     with pytest.raises(InvalidSignature):
         verify(headers, body, [SECRET])
@@ -147,7 +153,9 @@ FULLWIDTH_123 = "\uff11\uff12\uff13"  # str.isdigit() says yes; int() would even
 @pytest.mark.parametrize("stamp", ["abc", "1.7e9", " 1700000000", "-5", FULLWIDTH_123, "9" * 400])
 def test_timestamps_must_be_plain_unix_seconds(stamp: str) -> None:
     body = b"{}"
-    headers = PROVIDER.sign(body, SECRET, time.time(), "msg_1")
+    headers = PROVIDER.sign(
+        body, SECRET, timestamp=time.time(), event_id="msg_1", event_type="order.created"
+    )
     headers["webhook-timestamp"] = stamp
     with pytest.raises(InvalidSignature):
         verify(headers, body, [SECRET])

@@ -142,12 +142,14 @@ def test_rotated_secrets_are_all_accepted(
         runtime.vault,
         store_id=store.id,
         provider="stripe",
-        secrets=["whsec_new_secret", old],
+        secrets=["whsec_new_secret_0123456789", old],
     )
     with app.app_context():  # type: ignore[attr-defined]
         app_state().directory.forget()
     assert (
-        deliver(client, store, "stripe", intent_event(), secret="whsec_new_secret").status_code
+        deliver(
+            client, store, "stripe", intent_event(), secret="whsec_new_secret_0123456789"
+        ).status_code
         == 200
     )
     assert deliver(client, store, "stripe", intent_event(), secret=old).status_code == 200

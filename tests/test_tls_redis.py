@@ -58,6 +58,7 @@ def test_rediss_url_with_a_self_signed_certificate_connects(
     settings = Settings.from_env(
         {
             "SHOPSYNC_INSTANCE_PATH": str(tmp_path),
+            "SECRET_KEY": "tls-test-key",
             "REDIS_URL": "redis://should-not-be-used:6379",
             "REDIS_TLS_URL": tls_redis_url,
         }

@@ -13,40 +13,52 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
-from collections.abc import Sequence
 from typing import Any
 
 from handlers.easypost import samples
-from shopsync.clock import from_timestamp, parse_iso8601
-from shopsync.errors import Ignored, InvalidSignature
+from handlers.readers import event_time
+from shopsync.clock import from_timestamp
+from shopsync.errors import InvalidSignature
+from shopsync.models import WebhookEvent
+from shopsync.models.limits import column_limit
 from shopsync.pipeline.payloads import decode_utf8, parse_json_object
-from shopsync.pipeline.registry import Delivery, EventContext, IncomingRequest, Provider, registry
+from shopsync.pipeline.registry import (
+    Delivery,
+    EndpointSetup,
+    EventContext,
+    IncomingRequest,
+    Provider,
+    registry,
+)
+from shopsync.pipeline.screening import ignore_test_event
 
 NAME = "easypost"
 SIGNATURE_HEADER = "X-Hmac-Signature"
 SIGNATURE_PREFIX = "hmac-sha256-hex="
-MAX_ID_LENGTH = 255
-MAX_TYPE_LENGTH = 120
+MAX_ID_LENGTH = column_limit(WebhookEvent, "event_id")
+MAX_TYPE_LENGTH = column_limit(WebhookEvent, "event_type")
 TEST_MODE = "test"
 
 EVENT_TYPES = frozenset({"tracker.created", "tracker.updated"})
 
 
-def verify(incoming: IncomingRequest, secrets_: Sequence[str], now: float) -> Delivery:
+def verify(incoming: IncomingRequest, endpoint: EndpointSetup, now: float) -> Delivery:
     """Check the body's HMAC against each of the endpoint's secrets, then parse it."""
     header = incoming.headers.get(SIGNATURE_HEADER)
     if not header:
         raise InvalidSignature(f"missing {SIGNATURE_HEADER} header")
     # Bytes, not str: compare_digest raises TypeError on non-ASCII text.
     received = header.encode("utf-8", errors="replace")
-    if not any(hmac.compare_digest(received, _signature(incoming.body, s)) for s in secrets_):
+    accepted = endpoint.secrets
+    if not any(hmac.compare_digest(received, _signature(incoming.body, s)) for s in accepted):
         raise InvalidSignature("no valid signature for this endpoint's secrets")
     text = decode_utf8(incoming.body)
     payload = parse_json_object(text)
     return Delivery(
         event_id=_event_id(payload, text),
         event_type=_text(payload.get("description"), MAX_TYPE_LENGTH),
-        occurred_at=parse_iso8601(payload.get("created_at")) or from_timestamp(now),
+        occurred_at=event_time(payload.get("created_at"), now=from_timestamp(now))
+        or from_timestamp(now),
         payload_text=text,
     )
 
@@ -71,10 +83,14 @@ def _text(value: object, limit: int) -> str:
 def screen(ctx: EventContext) -> None:
     """Test-mode trackers never touch a live store's shipments."""
     if ctx.store.livemode and ctx.payload.get("mode") == TEST_MODE:
-        raise Ignored("test-mode event on a live store")
+        ignore_test_event(ctx.store, NAME)
 
 
-def sign(body: bytes, secret: str, _timestamp: float, _event_id: str) -> dict[str, str]:
+def sign(
+    body: bytes, secret: str, *, timestamp: float, event_id: str, event_type: str
+) -> dict[str, str]:
+    """EasyPost's header; the body names the event (`description`) and its id itself."""
+    del timestamp, event_id, event_type
     return {SIGNATURE_HEADER: _signature(body, secret).decode(), "Content-Type": "application/json"}
 
 
@@ -92,6 +108,8 @@ PROVIDER = registry.add_provider(
         sign=sign,
         screen=screen,
         sample=samples.sample,
+        prelude=samples.prelude,
         description="EasyPost carrier tracking (tracker.updated)",
+        signing_setup="give this secret as the webhook secret when you add this URL in EasyPost",
     )
 )

@@ -10,6 +10,11 @@ from typing import Any
 # A simulated tracker follows the parcel a simulated Standard Webhooks store announced.
 from handlers.standard.samples import tracking_number_for
 
+# What the store must have said before a tracker about its parcel means anything.
+STORE_PROVIDER = "standard"
+ORDER_ANNOUNCEMENT = "order.created"
+SHIPMENT_ANNOUNCEMENT = "shipment.created"
+
 TRACKER_STATUSES = (
     "unknown",
     "pre_transit",
@@ -126,3 +131,15 @@ def sample(event_type: str, order_id: str) -> bytes:
         tracking_number_for(order_id), status=status or defaults[description], mode="test"
     )
     return json.dumps(event(result, description=description)).encode()
+
+
+def prelude(event_type: str, order_id: str, order_known: bool) -> list[tuple[str, str]]:
+    """What `shopsync simulate` sends first: the store announcing the tracked parcel.
+
+    EasyPost reports on a tracking number; shopsync matches it to a shipment the store
+    announced (and parks the tracker until then). So the store's order (unless it is
+    known already) and its shipment with that number go first, from the store.
+    """
+    del event_type, order_id
+    steps = [(STORE_PROVIDER, SHIPMENT_ANNOUNCEMENT)]
+    return steps if order_known else [(STORE_PROVIDER, ORDER_ANNOUNCEMENT), *steps]

@@ -11,12 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.easypost.provider import NAME
+from handlers.readers import MAX_TIME_TEXT
 from shopsync.clock import parse_iso8601
 from shopsync.errors import Ignored, Unprocessable
+from shopsync.models import Shipment
+from shopsync.models.limits import column_limit
 from shopsync.models.vocabulary import ShipmentStatus
 from shopsync.orders import shipping
 from shopsync.orders.shipping import TrackingFacts
 from shopsync.pipeline.registry import EventContext, registry
+from shopsync.urls import safe_web_url
 
 # EasyPost tracker status -> shipment status (see shopsync.orders.shipping).
 STATUSES = {
@@ -31,9 +35,6 @@ STATUSES = {
 }
 # Nothing a shipment can show: not scanned yet, or the tracker was cancelled.
 NO_NEWS_STATUSES = frozenset({"unknown", "cancelled"})
-MAX_TRACKING_CODE = 120
-MAX_CARRIER = 120
-MAX_URL = 1000
 
 
 @registry.on(NAME, "tracker.created", "tracker.updated")
@@ -48,9 +49,13 @@ def tracking_facts(tracker: dict[str, Any]) -> TrackingFacts:
     """The tracker's news; optional fields that are malformed are left out, not fatal."""
     return TrackingFacts(
         status=_status(tracker),
-        carrier=_short_text(tracker.get("carrier"), MAX_CARRIER),
-        tracking_url=_web_url(tracker.get("public_url")),
-        estimated_delivery=parse_iso8601(tracker.get("est_delivery_date")),
+        carrier=_short_text(tracker.get("carrier"), column_limit(Shipment, "carrier")),
+        tracking_url=safe_web_url(
+            tracker.get("public_url"), column_limit(Shipment, "tracking_url")
+        ),
+        estimated_delivery=parse_iso8601(
+            _short_text(tracker.get("est_delivery_date"), MAX_TIME_TEXT)
+        ),
     )
 
 
@@ -71,9 +76,10 @@ def _status(tracker: dict[str, Any]) -> ShipmentStatus:
 
 
 def _tracking_code(tracker: dict[str, Any]) -> str:
-    code = _short_text(tracker.get("tracking_code"), MAX_TRACKING_CODE)
+    limit = column_limit(Shipment, "tracking_number")
+    code = _short_text(tracker.get("tracking_code"), limit)
     if code is None:
-        raise Unprocessable(f"result.tracking_code must be 1 to {MAX_TRACKING_CODE} characters")
+        raise Unprocessable(f"result.tracking_code must be 1 to {limit} characters")
     return code
 
 
@@ -82,8 +88,3 @@ def _short_text(value: object, limit: int) -> str | None:
         return None
     value = value.strip()
     return value if 0 < len(value) <= limit else None
-
-
-def _web_url(value: object) -> str | None:
-    url = _short_text(value, MAX_URL)
-    return url if url and url.lower().startswith(("https://", "http://")) else None

@@ -3,21 +3,25 @@
 Only a fulfillment whose `status` is `success` has shipped; pending, open, cancelled
 and failed ones ship nothing. Its `shipment_status` (null until a carrier reports)
 maps onto shopsync's shipment statuses. A fulfillment is partial when it carries fewer
-items than the order; the order counts as fully shipped once Shopify says so
-(orders/fulfilled, or `fulfillment_status: fulfilled` on the order).
+items than the order; the order counts as fully shipped once an order snapshot says
+so (`fulfillment_status: fulfilled`, whatever topic brought it).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from handlers.readers import id_of, objects, text
+from handlers.shopify.kinds import FULFILLMENT
 from handlers.shopify.provider import NAME
-from handlers.shopify.resources import id_of, objects, quantity_of, text
+from handlers.shopify.resources import quantity_of
 from shopsync.errors import Ignored
-from shopsync.models import Order
+from shopsync.models import Order, Shipment
+from shopsync.models.limits import column_limit
 from shopsync.models.vocabulary import ShipmentStatus
 from shopsync.orders import orders, shipping
 from shopsync.pipeline.registry import EventContext, registry
+from shopsync.urls import safe_web_url
 
 SHIPPED = "success"
 SHIPMENT_STATUSES = {
@@ -35,9 +39,10 @@ SHIPMENT_STATUSES = {
 }
 
 
-@registry.on(NAME, "fulfillments/create", "fulfillments/update")
+@registry.on(NAME, *FULFILLMENT.topics)
 def record_fulfillment_tracking(ctx: EventContext) -> None:
     fulfillment = ctx.payload
+    FULFILLMENT.require(fulfillment, ctx.event.event_type)
     order = orders.find_order(ctx.work, id_of(fulfillment, "order_id"))
     if not record_shipment(
         ctx, order, fulfillment, ordered=orders.ordered_quantity(ctx.work, order)
@@ -54,16 +59,19 @@ def record_shipment(
         return False
     numbers = _strings(fulfillment, "tracking_numbers", "tracking_number")
     urls = _strings(fulfillment, "tracking_urls", "tracking_url")
+    number_limit = column_limit(Shipment, "tracking_number")
     # One shipment per tracking number (Shopify lists them in step with their URLs), so
     # a carrier's tracker, which knows one parcel by its number, finds its own.
     for index in range(max(len(numbers), 1)):
         suffix = f":{index + 1}" if index else ""
+        number = _at(numbers, index)
         facts = shipping.ShipmentFacts(
             external_id=f"{NAME}:fulfillment:{id_of(fulfillment)}{suffix}",
             status=status,
-            carrier=text(fulfillment.get("tracking_company"), 120),
-            tracking_number=_at(numbers, index, 120),
-            tracking_url=_at(urls, index, 1000),
+            carrier=text(fulfillment.get("tracking_company"), column_limit(Shipment, "carrier")),
+            # A clipped tracking number or link would be a wrong one: too long is left out.
+            tracking_number=number if number and len(number) <= number_limit else None,
+            tracking_url=safe_web_url(_at(urls, index), column_limit(Shipment, "tracking_url")),
             partial=is_partial(fulfillment, ordered=ordered),
         )
         shipping.record_shipment(ctx.work, order, facts)
@@ -92,13 +100,15 @@ def is_partial(fulfillment: dict[str, Any], *, ordered: int) -> bool:
 def _strings(obj: dict[str, Any], plural: str, singular: str) -> list[str]:
     values = obj.get(plural)
     candidates = values if isinstance(values, list) and values else [obj.get(singular)]
-    return [value.strip() for value in candidates if isinstance(value, str) and value.strip()]
+    return [
+        value.strip()
+        for value in candidates
+        if isinstance(value, str) and value.strip() and "\x00" not in value
+    ]
 
 
-def _at(values: list[str], index: int, limit: int) -> str | None:
-    """The value at `index` if there is one that fits its column (a clipped one is wrong)."""
-    value = values[index] if index < len(values) else None
-    return value if value is not None and len(value) <= limit else None
+def _at(values: list[str], index: int) -> str | None:
+    return values[index] if index < len(values) else None
 
 
 def _positive(value: object) -> bool:

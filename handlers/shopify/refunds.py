@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.readers import as_of, currency_of, id_of, money, objects
+from handlers.shopify.kinds import REFUND
 from handlers.shopify.provider import NAME
-from handlers.shopify.resources import currency_of, id_of, money, objects
 from shopsync.errors import Ignored, Unprocessable
 from shopsync.models import Order
 from shopsync.orders import orders, payments
 from shopsync.pipeline.registry import EventContext, registry
 
 
-@registry.on(NAME, "refunds/create")
+@registry.on(NAME, *REFUND.topics)
 def record_refund(ctx: EventContext) -> None:
     refund = ctx.payload
+    REFUND.require(refund, ctx.event.event_type)
     order = orders.find_order(ctx.work, id_of(refund, "order_id"))
     if not apply_refund(ctx, order, refund):
         raise Ignored("refund moved no money")
@@ -31,7 +33,8 @@ def apply_refund(ctx: EventContext, order: Order, refund: dict[str, Any]) -> boo
     if amount == 0:
         return False
     refund_id = f"{NAME}:refund:{id_of(refund)}"
-    payments.record_refund(ctx.work, order, amount=amount, refund_id=refund_id)
+    work = as_of(ctx.work, refund.get("processed_at") or refund.get("created_at"))
+    payments.record_refund(work, order, amount=amount, refund_id=refund_id)
     return True
 
 

@@ -9,58 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.readers import currency_of, id_of, money, objects, person_name, quantity, text
 from shopsync.customers.customers import CustomerFacts
 from shopsync.errors import Unprocessable
-from shopsync.money import InvalidAmount, to_minor_units
+from shopsync.models import Customer, Order, OrderLineItem
+from shopsync.models.limits import column_limit
 from shopsync.orders.orders import LineItemFacts, OrderFacts
 
 PROVIDER = "shopify"
 # `email_marketing_consent.state` values (absent from webhooks since API 2025-01).
 MARKETING_STATES = {"subscribed": True, "not_subscribed": False, "unsubscribed": False}
-
-# Quantities are stored in 32-bit integer columns.
-MAX_QUANTITY = 2**31 - 1
-# Room an order id leaves in prefixed keys ("shopify:refund:<id>") under 255 characters.
-ID_LIMIT = 200
-
-
-def id_of(obj: dict[str, Any], field: str = "id") -> str:
-    value = obj.get(field)
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip():
-        raise Unprocessable(f"missing {field}")
-    return str(value).strip()[:ID_LIMIT]
-
-
-def objects(value: object) -> list[dict[str, Any]]:
-    """The dicts in a JSON list (Shopify omits or nulls empty lists at times)."""
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def text(value: object, limit: int) -> str | None:
-    """A non-empty string clipped to its column, or None."""
-    return (value.strip()[:limit] or None) if isinstance(value, str) else None
-
-
-def currency_of(obj: dict[str, Any], default: str | None = None) -> str:
-    value = obj.get("currency")
-    if isinstance(value, str) and len(value) == 3 and value.isalpha():
-        return value.upper()
-    if default is None:
-        raise Unprocessable("missing or invalid currency")
-    return default
-
-
-def money(value: object, currency: str, what: str) -> int:
-    """A non-negative amount in minor units; anything else is unprocessable."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise Unprocessable(f"missing {what}")
-    try:
-        amount = to_minor_units(value, currency)
-    except InvalidAmount as error:
-        raise Unprocessable(f"{what}: {error}") from None
-    if amount < 0:
-        raise Unprocessable(f"{what} is negative")
-    return amount
 
 
 def total_of(order: dict[str, Any]) -> int:
@@ -69,10 +27,12 @@ def total_of(order: dict[str, Any]) -> int:
 
 def order_facts(order: dict[str, Any]) -> OrderFacts:
     currency = currency_of(order)
+    email_limit = column_limit(Order, "email")
     return OrderFacts(
         external_id=id_of(order),
-        number=text(order.get("name"), 64),
-        email=text(order.get("email"), 320) or text(order.get("contact_email"), 320),
+        number=text(order.get("name"), column_limit(Order, "number")),
+        email=text(order.get("email"), email_limit)
+        or text(order.get("contact_email"), email_limit),
         customer_name=_customer_name(order),
         currency=currency,
         total_amount=total_of(order),
@@ -93,7 +53,7 @@ def _customer(order: dict[str, Any]) -> CustomerFacts | None:
     customer_id = customer.get("id")
     has_id = isinstance(customer_id, int | str) and not isinstance(customer_id, bool)
     return CustomerFacts(
-        email=text(customer.get("email"), 320),
+        email=text(customer.get("email"), column_limit(Customer, "email")),
         name=_customer_name(order),
         provider=PROVIDER,
         external_id=str(customer_id).strip() or None if has_id else None,
@@ -111,7 +71,7 @@ def _accepts_marketing(order: dict[str, Any], customer: dict[str, Any]) -> bool 
 
 
 def quantity_of(items: list[dict[str, Any]]) -> int:
-    return sum(_quantity(item) for item in items)
+    return sum(quantity(item.get("quantity")) for item in items)
 
 
 def _line_item(item: dict[str, Any], currency: str) -> LineItemFacts:
@@ -120,28 +80,17 @@ def _line_item(item: dict[str, Any], currency: str) -> LineItemFacts:
     except Unprocessable:
         # A line's unit price is shown, never compared: an odd one is left out.
         unit_amount = None
+    name_limit = column_limit(OrderLineItem, "name")
     return LineItemFacts(
-        name=text(item.get("title"), 300) or text(item.get("name"), 300) or "Item",
-        quantity=_quantity(item),
-        sku=text(item.get("sku"), 120),
+        name=text(item.get("title"), name_limit) or text(item.get("name"), name_limit) or "Item",
+        quantity=quantity(item.get("quantity")),
+        sku=text(item.get("sku"), column_limit(OrderLineItem, "sku")),
         unit_amount=unit_amount,
     )
 
 
-def _quantity(item: dict[str, Any]) -> int:
-    value = item.get("quantity")
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_QUANTITY:
-        return value
-    return 0
-
-
 def _customer_name(order: dict[str, Any]) -> str | None:
-    customer = order.get("customer")
-    address = order.get("billing_address")
-    for source in (customer, address):
-        if isinstance(source, dict):
-            parts = [text(source.get(key), 100) for key in ("first_name", "last_name")]
-            name = " ".join(part for part in parts if part)
-            if name:
-                return name[:200]
-    return None
+    limit = column_limit(Customer, "name")
+    return person_name(order.get("customer"), limit) or person_name(
+        order.get("billing_address"), limit
+    )

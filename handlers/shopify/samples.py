@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 SHOP_DOMAIN = "example-shop.myshopify.com"
+SHOP_ID = 954889
+DEFAULT_EMAIL = "bob.norman@mail.example.com"
 LOCATION_ID = 24826418
 
 
@@ -56,7 +58,7 @@ def order(
     refunds: Sequence[dict[str, Any]] = (),
     fulfillments: Sequence[dict[str, Any]] = (),
     number: int = 1001,
-    email: str = "bob.norman@mail.example.com",
+    email: str = DEFAULT_EMAIL,
     test: bool = False,
 ) -> dict[str, Any]:
     """An order resource, as orders/create, orders/updated, orders/paid ... deliver it."""
@@ -191,20 +193,30 @@ def refund(
     }
 
 
-def topic_for(body: bytes) -> str:
-    """The topic a body most plausibly belongs to (the signer has only the body)."""
-    payload = _json_object(body)
-    if "refund_line_items" in payload:
-        return "refunds/create"
-    if "tracking_company" in payload:
-        reported = payload.get("shipment_status") is not None
-        return "fulfillments/update" if reported else "fulfillments/create"
-    order_topics = (
-        ("orders/cancelled", bool(payload.get("cancelled_at"))),
-        ("orders/fulfilled", payload.get("fulfillment_status") == "fulfilled"),
-        ("orders/paid", payload.get("financial_status") == "paid"),
-    )
-    return next((topic for topic, matches in order_topics if matches), "orders/create")
+def customer_redaction(order_ids: Sequence[str | int], *, email: str) -> dict[str, Any]:
+    """A customers/redact request (Shopify's mandatory privacy topic)."""
+    return {
+        "shop_id": SHOP_ID,
+        "shop_domain": SHOP_DOMAIN,
+        "customer": {"id": 207119551, "email": email, "phone": "555-625-1199"},
+        "orders_to_redact": [_id(order_id) for order_id in order_ids],
+    }
+
+
+def data_request(order_ids: Sequence[str | int], *, email: str) -> dict[str, Any]:
+    """A customers/data_request (Shopify's mandatory privacy topic)."""
+    return {
+        "shop_id": SHOP_ID,
+        "shop_domain": SHOP_DOMAIN,
+        "orders_requested": [_id(order_id) for order_id in order_ids],
+        "customer": {"id": 207119551, "email": email, "phone": "555-625-1199"},
+        "data_request": {"id": 9999},
+    }
+
+
+def shop_redaction() -> dict[str, Any]:
+    """A shop/redact request, sent 48 hours after the app is uninstalled."""
+    return {"shop_id": SHOP_ID, "shop_domain": SHOP_DOMAIN}
 
 
 def sample(event_type: str, order_id: str) -> bytes:
@@ -225,18 +237,13 @@ def sample(event_type: str, order_id: str) -> bytes:
         "fulfillments/create": shipped,
         "fulfillments/update": {**shipped, "shipment_status": "delivered"},
         "refunds/create": refund(order_id, amount="20.00"),
+        "customers/redact": customer_redaction([order_id], email=DEFAULT_EMAIL),
+        "customers/data_request": data_request([order_id], email=DEFAULT_EMAIL),
+        "shop/redact": shop_redaction(),
     }
     if event_type not in bodies:
         raise KeyError(f"no sample for {event_type}; try one of {', '.join(bodies)}")
     return json.dumps(bodies[event_type]).encode()
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body)
-    except (ValueError, RecursionError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _customer(email: str) -> dict[str, Any]:

@@ -14,10 +14,12 @@ from typing import Any
 
 from shopsync.clock import parse_iso8601
 from shopsync.errors import Unprocessable
+from shopsync.models import Order
+from shopsync.models.limits import column_limit
 from shopsync.pipeline.registry import EventContext
+from shopsync.urls import safe_web_url
 
 MAX_INTEGER = 2_147_483_647
-WEB_URL_SCHEMES = ("https://", "http://")
 
 
 def event_data(ctx: EventContext) -> dict[str, Any]:
@@ -51,7 +53,9 @@ def identifier(data: dict[str, Any], name: str) -> str:
     value = data.get(name)
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    found = text({name: value}, name, max_length=255, required=True)
+    # Refused rather than cut beyond what the external id columns hold.
+    limit = column_limit(Order, "external_id")
+    found = text({name: value}, name, max_length=limit, required=True)
     assert found is not None
     return found
 
@@ -115,18 +119,21 @@ def currency(data: dict[str, Any], *, required: bool) -> str | None:
 
 
 def email(data: dict[str, Any]) -> str | None:
-    value = text(data, "email", max_length=320)
+    value = text(data, "email", max_length=column_limit(Order, "email"))
     if value is not None and ("@" not in value or any(c.isspace() for c in value)):
         raise Unprocessable("data.email must be an email address")
     return value
 
 
-def web_url(data: dict[str, Any], name: str) -> str | None:
+def web_url(data: dict[str, Any], name: str, *, max_length: int) -> str | None:
     """An http(s) URL: customers are sent to it, so no `javascript:` or the like."""
-    value = text(data, name, max_length=1000)
-    if value is not None and not value.lower().startswith(WEB_URL_SCHEMES):
-        raise Unprocessable(f"data.{name} must be an http(s) URL")
-    return value
+    value = text(data, name, max_length=max_length)
+    if value is None:
+        return None
+    url = safe_web_url(value, max_length)
+    if url is None:
+        raise Unprocessable(f"data.{name} must be an http(s) URL with a host and no password")
+    return url
 
 
 def moment(data: dict[str, Any], name: str) -> datetime | None:

@@ -13,7 +13,8 @@ from handlers.standard import fields
 from handlers.standard.provider import NAME
 from shopsync.customers.customers import CustomerFacts
 from shopsync.errors import Unprocessable
-from shopsync.models import Order
+from shopsync.models import Customer, Order, OrderLineItem
+from shopsync.models.limits import column_limit
 from shopsync.orders import orders, payments
 from shopsync.orders.orders import LineItemFacts, OrderFacts
 from shopsync.pipeline.registry import EventContext, registry
@@ -52,9 +53,9 @@ def order_facts(data: dict[str, Any], *, complete: bool) -> OrderFacts:
     """The order described by `data`; `complete` requires currency and total."""
     return OrderFacts(
         external_id=fields.identifier(data, "id"),
-        number=fields.text(data, "number", max_length=64),
+        number=fields.text(data, "number", max_length=column_limit(Order, "number")),
         email=fields.email(data),
-        customer_name=fields.text(data, "customer_name", max_length=200),
+        customer_name=fields.text(data, "customer_name", max_length=column_limit(Customer, "name")),
         currency=fields.currency(data, required=complete),
         total_amount=fields.integer(data, "total", required=complete),
         line_items=line_items(data),
@@ -88,13 +89,15 @@ def line_items(data: dict[str, Any]) -> list[LineItemFacts]:
 def _line_item(item: object, label: str) -> LineItemFacts:
     if not isinstance(item, dict):
         raise Unprocessable(f"{label} must be an object")
-    name = fields.text(item, "name", max_length=300, required=True, label=label)
+    name = fields.text(
+        item, "name", max_length=column_limit(OrderLineItem, "name"), required=True, label=label
+    )
     quantity = fields.integer(item, "quantity", minimum=1, required=True, label=label)
     assert name is not None and quantity is not None
     return LineItemFacts(
         name=name,
         quantity=quantity,
-        sku=fields.text(item, "sku", max_length=120, label=label),
+        sku=fields.text(item, "sku", max_length=column_limit(OrderLineItem, "sku"), label=label),
         unit_amount=fields.integer(item, "unit_amount", label=label),
     )
 

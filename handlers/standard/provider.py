@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from standardwebhooks.webhooks import (
     EmptyWebhookSecretError,
@@ -20,11 +18,20 @@ from standardwebhooks.webhooks import (
     WebhookVerificationError,
 )
 
+from handlers.readers import event_time
 from handlers.standard import samples
-from shopsync.clock import from_timestamp, parse_iso8601
+from shopsync.clock import from_timestamp
 from shopsync.errors import InvalidSignature
+from shopsync.models import WebhookEvent
+from shopsync.models.limits import column_limit
 from shopsync.pipeline.payloads import decode_utf8, parse_json_object
-from shopsync.pipeline.registry import Delivery, IncomingRequest, Provider, registry
+from shopsync.pipeline.registry import (
+    Delivery,
+    EndpointSetup,
+    IncomingRequest,
+    Provider,
+    registry,
+)
 
 NAME = "standard"
 TOLERANCE_SECONDS = 300
@@ -33,9 +40,10 @@ TIMESTAMP_HEADER = "webhook-timestamp"
 SIGNATURE_HEADER = "webhook-signature"
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a format prefix, not a secret
 SECRET_BYTES = 32
+MIN_SECRET_BYTES = 16
 # The inbox columns' limits: an id is refused rather than cut (cutting could merge events).
-MAX_ID_LENGTH = 255
-MAX_TYPE_LENGTH = 120
+MAX_ID_LENGTH = column_limit(WebhookEvent, "event_id")
+MAX_TYPE_LENGTH = column_limit(WebhookEvent, "event_type")
 MAX_TIMESTAMP_DIGITS = 12
 
 ORDER_EVENTS = ("order.created", "order.updated", "order.canceled")
@@ -43,20 +51,21 @@ SHIPMENT_EVENTS = ("shipment.created", "shipment.updated", "shipment.delivered")
 EVENT_TYPES = frozenset(ORDER_EVENTS + SHIPMENT_EVENTS)
 
 
-def verify(incoming: IncomingRequest, secrets_: Sequence[str], now: float) -> Delivery:
+def verify(incoming: IncomingRequest, endpoint: EndpointSetup, now: float) -> Delivery:
     """Check the headers and the signature on the raw body, then parse it."""
     headers = _signature_headers(incoming)
     message_id = headers[ID_HEADER]
     timestamp = _check_timestamp(headers[TIMESTAMP_HEADER], now)
     text = decode_utf8(incoming.body)
-    if not any(_signed_with(text, headers, secret) for secret in secrets_):
+    if not any(_signed_with(text, headers, secret) for secret in endpoint.secrets):
         raise InvalidSignature("no valid v1 signature for this endpoint's secrets")
     payload = parse_json_object(text)
     event_type = payload.get("type")
     return Delivery(
         event_id=message_id,
         event_type=event_type[:MAX_TYPE_LENGTH] if isinstance(event_type, str) else "",
-        occurred_at=_occurred_at(payload) or from_timestamp(timestamp),
+        occurred_at=event_time(payload.get("timestamp"), now=from_timestamp(now))
+        or from_timestamp(timestamp),
         payload_text=text,
     )
 
@@ -94,12 +103,11 @@ def _signed_with(text: str, headers: dict[str, str], secret: str) -> bool:
     return True
 
 
-def _occurred_at(payload: dict[str, Any]) -> datetime | None:
-    return parse_iso8601(payload.get("timestamp"))
-
-
-def sign(body: bytes, secret: str, timestamp: float, event_id: str) -> dict[str, str]:
-    """The headers a Standard Webhooks sender puts on `body`."""
+def sign(
+    body: bytes, secret: str, *, timestamp: float, event_id: str, event_type: str
+) -> dict[str, str]:
+    """The headers a Standard Webhooks sender puts on `body` (whose `type` names the event)."""
+    del event_type
     moment = datetime.fromtimestamp(int(timestamp), UTC)
     signature = Webhook(secret).sign(msg_id=event_id, timestamp=moment, data=body.decode())
     return {
@@ -115,6 +123,22 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
 
+def check_secret(secret: str) -> str | None:
+    """What the package would refuse, or silently misread: bad base64, too few key bytes."""
+    if secret != secret.strip() or " " in secret:
+        return "contains whitespace (a copy-and-paste slip?)"
+    try:
+        Webhook(secret)
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except (EmptyWebhookSecretError, ValueError):
+        # ValueError covers binascii.Error: the package decodes leniently, dropping
+        # characters, so a mistyped secret would verify with a different key.
+        return "is not a Standard Webhooks secret (whsec_ followed by base64)"
+    if len(key) < MIN_SECRET_BYTES:
+        return f"decodes to fewer than {MIN_SECRET_BYTES} bytes"
+    return None
+
+
 PROVIDER = registry.add_provider(
     Provider(
         name=NAME,
@@ -122,7 +146,9 @@ PROVIDER = registry.add_provider(
         verify=verify,
         new_secret=new_secret,
         sign=sign,
+        check_secret=check_secret,
         sample=samples.sample,
         description="Custom stores and carriers signing with Standard Webhooks",
+        signing_setup="configure your store's or carrier's webhook sender with this secret",
     )
 )

@@ -12,6 +12,8 @@ from typing import Any
 from handlers.standard import fields
 from handlers.standard.provider import NAME
 from shopsync.errors import Unprocessable
+from shopsync.models import Shipment
+from shopsync.models.limits import column_limit
 from shopsync.models.vocabulary import ShipmentStatus
 from shopsync.orders import orders, shipping
 from shopsync.orders.shipping import ShipmentFacts
@@ -59,9 +61,13 @@ def shipment_facts(data: dict[str, Any], status: str) -> ShipmentFacts:
     return ShipmentFacts(
         external_id=fields.identifier(data, "id"),
         status=ShipmentStatus(status),
-        carrier=fields.text(data, "carrier", max_length=120),
-        tracking_number=fields.text(data, "tracking_number", max_length=120),
-        tracking_url=fields.web_url(data, "tracking_url"),
+        carrier=fields.text(data, "carrier", max_length=column_limit(Shipment, "carrier")),
+        tracking_number=fields.text(
+            data, "tracking_number", max_length=column_limit(Shipment, "tracking_number")
+        ),
+        tracking_url=fields.web_url(
+            data, "tracking_url", max_length=column_limit(Shipment, "tracking_url")
+        ),
         estimated_delivery=fields.moment(data, "estimated_delivery"),
         partial=fields.flag(data, "partial"),
     )

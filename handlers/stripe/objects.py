@@ -11,6 +11,8 @@ from typing import Any
 
 from shopsync.customers.customers import CustomerFacts
 from shopsync.errors import Unprocessable
+from shopsync.models import Order
+from shopsync.models.limits import column_limit
 from shopsync.money import MAX_MINOR_UNITS
 from shopsync.pipeline.registry import EventContext
 
@@ -30,7 +32,7 @@ def order_id_of(obj: dict[str, Any]) -> str | None:
         candidates.insert(0, metadata.get("order_id"))
     for value in candidates:
         if isinstance(value, str | int) and str(value).strip():
-            return str(value).strip()[:255]
+            return str(value).strip()[: column_limit(Order, "external_id")]
     return None
 
 

@@ -115,21 +115,104 @@ def dispute(
     }
 
 
-def sample(event_type: str, order_id: str) -> bytes:
-    """A body for `shopsync simulate stripe <event type>` about `order_id`."""
+def refund_object(*, amount: int, intent_id: str, status: str = "succeeded") -> dict[str, Any]:
+    return {
+        "id": "re_" + secrets.token_hex(12),
+        "object": "refund",
+        "amount": amount,
+        "currency": "usd",
+        "charge": "ch_" + secrets.token_hex(12),
+        "payment_intent": intent_id,
+        "reason": "requested_by_customer",
+        "status": status,
+        "metadata": {},
+    }
+
+
+def invoice(*, amount: int, status: str = "paid", subscription_id: str) -> dict[str, Any]:
+    """An invoice of a current API version: its subscription sits under `parent`."""
+    return {
+        "id": "in_" + secrets.token_hex(12),
+        "object": "invoice",
+        "amount_due": amount,
+        "amount_paid": amount if status == "paid" else 0,
+        "currency": "usd",
+        "customer": "cus_" + secrets.token_hex(7),
+        "status": status,
+        "parent": {
+            "type": "subscription_details",
+            "subscription_details": {"subscription": subscription_id, "metadata": {}},
+        },
+    }
+
+
+def subscription(*, status: str = "active", subscription_id: str) -> dict[str, Any]:
+    period_end = int(time.time()) + 30 * 24 * 3600
+    return {
+        "id": subscription_id,
+        "object": "subscription",
+        "customer": "cus_" + secrets.token_hex(7),
+        "status": status,
+        "cancel_at_period_end": False,
+        "items": {
+            "object": "list",
+            "data": [{"id": "si_" + secrets.token_hex(7), "current_period_end": period_end}],
+        },
+        "metadata": {},
+    }
+
+
+def sample_objects(order_id: str) -> dict[str, dict[str, Any]]:
+    """One `data.object` per event type shopsync accepts, about `order_id`."""
     amount = 4200
     intent_id = f"pi_sim_{order_id}"
-    objects: dict[str, dict[str, Any]] = {
-        "payment_intent.succeeded": payment_intent(order_id, amount=amount, intent_id=intent_id),
+    sub_id = f"sub_sim_{order_id}"
+    session = checkout_session(order_id, amount=amount, intent_id=intent_id)
+    intent = payment_intent(order_id, amount=amount, intent_id=intent_id)
+    return {
+        "checkout.session.completed": session,
+        "checkout.session.async_payment_succeeded": session,
+        "checkout.session.async_payment_failed": {**session, "payment_status": "unpaid"},
+        "checkout.session.expired": {**session, "payment_status": "unpaid", "status": "expired"},
+        "payment_intent.succeeded": intent,
+        "payment_intent.processing": {**intent, "status": "processing", "amount_received": 0},
         "payment_intent.payment_failed": payment_intent(
             order_id, amount=amount, status="requires_payment_method", intent_id=intent_id
         ),
-        "checkout.session.completed": checkout_session(
-            order_id, amount=amount, intent_id=intent_id
+        "payment_intent.canceled": payment_intent(
+            order_id, amount=amount, status="canceled", intent_id=intent_id
         ),
         "charge.refunded": charge(amount=amount, amount_refunded=amount, intent_id=intent_id),
+        "refund.created": refund_object(amount=amount, intent_id=intent_id),
+        "refund.updated": refund_object(amount=amount, intent_id=intent_id),
+        "refund.failed": refund_object(amount=amount, intent_id=intent_id, status="failed"),
         "charge.dispute.created": dispute(amount=amount, intent_id=intent_id),
+        "charge.dispute.closed": dispute(amount=amount, intent_id=intent_id, status="won"),
+        "invoice.paid": invoice(amount=amount, subscription_id=sub_id),
+        "invoice.payment_failed": invoice(amount=amount, status="open", subscription_id=sub_id),
+        "invoice.payment_action_required": invoice(
+            amount=amount, status="open", subscription_id=sub_id
+        ),
+        **{
+            f"customer.subscription.{change}": subscription(status=status, subscription_id=sub_id)
+            for change, status in SUBSCRIPTION_SAMPLES.items()
+        },
     }
+
+
+SUBSCRIPTION_SAMPLES = {
+    "created": "active",
+    "updated": "active",
+    "deleted": "canceled",
+    "trial_will_end": "trialing",
+    "paused": "paused",
+    "resumed": "active",
+}
+
+
+def sample(event_type: str, order_id: str) -> bytes:
+    """A body for `shopsync simulate stripe <event type>` about `order_id`."""
+    objects = sample_objects(order_id)
     if event_type not in objects:
-        raise KeyError(f"no sample for {event_type}; try one of {', '.join(objects)}")
+        raise KeyError(f"no sample for {event_type}; try one of {', '.join(sorted(objects))}")
     return json.dumps(event(event_type, objects[event_type])).encode()

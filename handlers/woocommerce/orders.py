@@ -1,8 +1,9 @@
 """Order topics: the order's status says where it stands, its refunds what went back.
 
 WooCommerce sends the whole order on every change, in no guaranteed order and with
-no retries, so each delivery applies everything its snapshot says; the order's state
-machine only moves forward, so a stale snapshot changes nothing.
+no retries, so each delivery applies everything its snapshot says, whichever order
+topic it came under (topics are not signed); the order's state machine only moves
+forward, so a stale snapshot changes nothing.
 
     pending, on-hold   awaiting payment (nothing to record)
     processing         paid
@@ -10,14 +11,25 @@ machine only moves forward, so a stale snapshot changes nothing.
     refunded           paid and fully refunded
     failed             payment failed
     cancelled          canceled (so is a deleted order)
+
+order.deleted cancels only a body of exactly the deletion shape, `{"id": N}`: a signed
+order snapshot resent under that topic is refused, never taken for a deletion.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from handlers.woocommerce.provider import NAME
-from handlers.woocommerce.resources import currency_of, id_of, order_facts, refunds_of, total_of
+from handlers.readers import currency_of, id_of
+from handlers.woocommerce.provider import DELETION_TOPIC, NAME, ORDER_TOPICS
+from handlers.woocommerce.resources import (
+    is_deletion,
+    is_order,
+    order_facts,
+    refunds_of,
+    total_of,
+)
+from shopsync.errors import Unprocessable
 from shopsync.models import Order
 from shopsync.orders import orders, payments, shipping
 from shopsync.pipeline.registry import EventContext, registry
@@ -27,10 +39,12 @@ from shopsync.pipeline.registry import EventContext, registry
 PAID_STATUSES = frozenset({"processing", "completed", "refunded"})
 
 
-@registry.on(NAME, "order.created", "order.updated")
+@registry.on(NAME, *ORDER_TOPICS)
 def sync_order(ctx: EventContext) -> None:
     """Create or fill in the order, then apply its status and refunds."""
     data = ctx.payload
+    if not is_order(data):
+        raise Unprocessable(f"{ctx.event.event_type[:60]} body is not a WooCommerce order")
     order = orders.upsert_order(ctx.work, order_facts(data))
     status = data.get("status")
     if status in PAID_STATUSES:
@@ -45,9 +59,11 @@ def sync_order(ctx: EventContext) -> None:
         orders.record_cancel(ctx.work, order)
 
 
-@registry.on(NAME, "order.deleted")
+@registry.on(NAME, DELETION_TOPIC)
 def cancel_deleted_order(ctx: EventContext) -> None:
     """A deleted (or trashed) order will not be fulfilled; only its id is sent."""
+    if not is_deletion(ctx.payload):
+        raise Unprocessable("order.deleted body is not a deletion (only an id)")
     orders.record_cancel(ctx.work, orders.find_order(ctx.work, id_of(ctx.payload)))
 
 

@@ -1,10 +1,11 @@
 """How WooCommerce deliveries are verified and read.
 
 WooCommerce signs the raw body (base64 HMAC-SHA256, `X-WC-Webhook-Signature`) and
-names the topic in `X-WC-Webhook-Topic`; the body is the REST API's order resource
-(only `{"id": ...}` for order.deleted). When a webhook is saved it first sends an
-unsigned ping, `webhook_id=<id>` as a form body, and disables the webhook unless it
-gets a 200: the ping is answered and stored nowhere.
+names the topic in `X-WC-Webhook-Topic`, which is not signed; the body is the REST
+API's order resource (only `{"id": ...}` for order.deleted). So the topic only routes,
+and what happens comes from the body: its `status`, and for a deletion its shape. When
+a webhook is saved it first sends an unsigned ping, `webhook_id=<id>` as a form body,
+and disables the webhook unless it gets a 200: the ping is answered and stored nowhere.
 """
 
 from __future__ import annotations
@@ -12,16 +13,24 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Sequence
 from typing import Any
 
 from werkzeug.datastructures import Headers
 
+from handlers.readers import event_time, snapshot_key
 from handlers.woocommerce import samples
-from shopsync.clock import from_timestamp, parse_iso8601
+from shopsync.clock import from_timestamp
 from shopsync.errors import InvalidPayload, InvalidSignature
+from shopsync.models import WebhookEvent
+from shopsync.models.limits import column_limit
 from shopsync.pipeline.payloads import decode_utf8, parse_json_object
-from shopsync.pipeline.registry import Delivery, IncomingRequest, Provider, registry
+from shopsync.pipeline.registry import (
+    Delivery,
+    EndpointSetup,
+    IncomingRequest,
+    Provider,
+    registry,
+)
 from shopsync.pipeline.signatures import hmac_sha256_base64, require_matching_signature
 
 NAME = "woocommerce"
@@ -29,25 +38,30 @@ SIGNATURE_HEADER = "X-WC-Webhook-Signature"
 TOPIC_HEADER = "X-WC-Webhook-Topic"
 PING_BODY = re.compile(rb"webhook_id=\d{1,20}")
 
-EVENT_TYPES = frozenset({"order.created", "order.updated", "order.deleted"})
+ORDER_TOPICS = ("order.created", "order.updated")
+DELETION_TOPIC = "order.deleted"
+EVENT_TYPES = frozenset((*ORDER_TOPICS, DELETION_TOPIC))
+# Dedupe families: every order topic carries the same kind of snapshot.
+FAMILIES = {**dict.fromkeys(ORDER_TOPICS, "order"), DELETION_TOPIC: "deletion"}
 
 
-def verify(incoming: IncomingRequest, secrets_: Sequence[str], now: float) -> Delivery | None:
+def verify(incoming: IncomingRequest, endpoint: EndpointSetup, now: float) -> Delivery | None:
     """Answer the creation ping; otherwise check the HMAC on the raw bytes, then parse."""
     signature = incoming.headers.get(SIGNATURE_HEADER, "").strip()
     if not signature and PING_BODY.fullmatch(incoming.body.strip()):
         return None
     if not signature:
         raise InvalidSignature(f"missing {SIGNATURE_HEADER} header")
-    require_matching_signature(signature, secrets_, lambda s: digest(incoming.body, s))
+    require_matching_signature(signature, endpoint.secrets, lambda s: digest(incoming.body, s))
     text = decode_utf8(incoming.body)
     payload = parse_json_object(text)
     topic = _topic(incoming.headers)
+    modified = payload.get("date_modified_gmt")
     return Delivery(
-        event_id=dedupe_key(topic, payload, text),
-        event_type=topic[:120],
+        event_id=dedupe_key(topic, payload, incoming.body),
+        event_type=topic[: column_limit(WebhookEvent, "event_type")],
         # `date_modified_gmt` is UTC without an offset: when the order last changed.
-        occurred_at=parse_iso8601(payload.get("date_modified_gmt")) or from_timestamp(now),
+        occurred_at=event_time(modified, now=from_timestamp(now)) or from_timestamp(now),
         payload_text=text,
     )
 
@@ -64,28 +78,28 @@ def _topic(headers: Headers) -> str:
     return topic
 
 
-def dedupe_key(topic: str, payload: dict[str, Any], text: str) -> str:
-    """What makes two deliveries the same event: the same change of the same order.
+def dedupe_key(topic: str, payload: dict[str, Any], body: bytes) -> str:
+    """What makes two deliveries the same event: the same snapshot of the same order.
 
-    WooCommerce sends no event id, and `X-WC-Webhook-Delivery-ID` cannot stand in for
-    one: it is a hash of the webhook id and the current second, so it differs between
-    two sends of one change yet is shared by two orders changing in the same second.
-    Every save bumps the order's `date_modified_gmt`, so (topic, order id, modified
-    time) names one change. That time has one-second resolution; the status is added
-    so two status changes within a second stay two events. A body without an id gets
-    its own hash and is marked unprocessable later.
+    Only the body is signed, so the key comes from it (handlers.readers.snapshot_key):
+    the topic's family (an order snapshot or a deletion), the order id, its
+    `date_modified_gmt` and a digest of the bytes. `X-WC-Webhook-Delivery-ID` cannot
+    stand in for an event id: it is a hash of the webhook id and the current second,
+    so it differs between two sends of one change yet is shared by two orders
+    changing in the same second. A snapshot resent as another order topic is a
+    duplicate; resent as order.deleted it is recorded, and refused by that handler.
     """
-    resource_id = payload.get("id")
-    if isinstance(resource_id, bool) or not isinstance(resource_id, int | str) or resource_id == "":
-        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-    parts = (topic, resource_id, payload.get("date_modified_gmt"), payload.get("status"))
-    return ":".join("-" if part is None else str(part) for part in parts)[:255]
+    return snapshot_key(
+        FAMILIES.get(topic, topic), payload.get("id"), payload.get("date_modified_gmt"), body
+    )
 
 
-def sign(body: bytes, secret: str, _timestamp: float, event_id: str) -> dict[str, str]:
-    # The Signer protocol carries no event type, and WooCommerce names the topic only in
-    # a header: name the one the body most plausibly is (callers that know better override).
-    topic = samples.topic_for(body)
+def sign(
+    body: bytes, secret: str, *, timestamp: float, event_id: str, event_type: str
+) -> dict[str, str]:
+    """The headers WooCommerce sends with `body` as topic `event_type` (only the body is signed)."""
+    del timestamp  # WooCommerce sends no signed time
+    topic = event_type
     # WordPress's wp_hash() is an MD5 HMAC; only the shape matters here.
     delivery_id = hashlib.md5(event_id.encode(), usedforsecurity=False).hexdigest()
     return {
@@ -114,5 +128,9 @@ PROVIDER = registry.add_provider(
         sign=sign,
         sample=samples.sample,
         description="WooCommerce orders (status changes, refunds, deletions)",
+        signing_setup=(
+            "paste this secret into the Secret field of the webhook's form in WooCommerce "
+            "(Settings > Advanced > Webhooks), with this URL as its Delivery URL"
+        ),
     )
 )

@@ -124,15 +124,6 @@ def deleted(order_id: str | int) -> dict[str, Any]:
     return {"id": _id(order_id)}
 
 
-def topic_for(body: bytes) -> str:
-    """The topic a body most plausibly belongs to (the signer has only the body)."""
-    payload = _json_object(body)
-    if set(payload) == {"id"}:
-        return "order.deleted"
-    fresh = payload.get("date_created_gmt") == payload.get("date_modified_gmt")
-    return "order.created" if payload and fresh else "order.updated"
-
-
 def sample(event_type: str, order_id: str) -> bytes:
     """A body for `shopsync simulate woocommerce <topic>` about `order_id`."""
     bodies: dict[str, dict[str, Any]] = {
@@ -143,14 +134,6 @@ def sample(event_type: str, order_id: str) -> bytes:
     if event_type not in bodies:
         raise KeyError(f"no sample for {event_type}; try one of {', '.join(bodies)}")
     return json.dumps(bodies[event_type]).encode()
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body)
-    except (ValueError, RecursionError):
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _address() -> dict[str, str]:

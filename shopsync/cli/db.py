@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from shopsync import bootstrap
+from shopsync.cli.project import open_project
 
 
 @click.group()
@@ -14,10 +14,10 @@ def db() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply all migrations."""
+    """Apply all migrations (creates the development database and instance if needed)."""
     from shopsync.migrate import upgrade
 
-    rt = bootstrap.start()
+    rt = open_project(initialize=True)
     upgrade(rt.engine)
     click.echo("database is up to date")
 

@@ -6,7 +6,7 @@ import click
 
 
 @click.command()
-@click.option("--port", default=5000, show_default=True)
+@click.option("--port", default=5000, show_default=True, help="Port for the web server.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 def dev(port: int, host: str) -> None:
     """Run everything locally: SQLite, embedded Redis, web server and worker."""

@@ -8,7 +8,7 @@ import click
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from shopsync import bootstrap
+from shopsync.cli.project import open_project, require_redis
 from shopsync.models import Order, OutboxKind, OutboxMessage, OutboxStatus
 from shopsync.outbox.channels.email import InvalidEmail, build_message
 from shopsync.outbox.jobs import wake_senders
@@ -30,7 +30,7 @@ def outbox() -> None:
 @click.option("--order", "order_id", help="Only messages about this order (the store's order id).")
 @click.option("--limit", default=50, show_default=True)
 def list_messages(kind: str | None, status: str | None, order_id: str | None, limit: int) -> None:
-    rt = bootstrap.start()
+    rt = open_project()
     statement = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
     if kind:
         statement = statement.where(OutboxMessage.kind == kind)
@@ -55,7 +55,7 @@ def list_messages(kind: str | None, status: str | None, order_id: str | None, li
 @click.option("--raw", is_flag=True, help="An email as the exact bytes sent (MIME).")
 def show_message(message_id: int, raw: bool) -> None:
     """Print a message's record and what it carries (an email: the message itself)."""
-    rt = bootstrap.start()
+    rt = open_project()
     with Session(rt.engine) as session:
         message = session.get(OutboxMessage, message_id)
     if message is None:
@@ -114,9 +114,9 @@ def replay(message_id: int | None, status: str | None) -> None:
     """Send a message again (receivers dedupe on its unchanged message id)."""
     if (message_id is None) == (status is None):
         raise click.UsageError("give a MESSAGE_ID or --status")
-    rt = bootstrap.start()
+    rt = open_project()
     ids = [message_id] if message_id is not None else _ids_with_status(rt.engine, status or "")
-    rt.redis.ping()  # before changing anything: a replay nobody wakes would just sit there
+    require_redis(rt)  # before changing anything: a replay nobody wakes would just sit there
     reset = OUTBOX.reset(rt.engine, ids, grace=rt.settings.relay_grace)
     wake_senders(rt.redis, reset)
     click.echo(f"queued {len(reset)} messages")

@@ -8,7 +8,7 @@ from typing import TypeVar
 import click
 from sqlmodel import Session
 
-from shopsync import bootstrap
+from shopsync.cli.project import open_project
 from shopsync.outbox.http import TargetPolicy
 from shopsync.stores import subscribers
 from shopsync.stores.subscribers import ORDER_EVENT_TYPES, InvalidSubscriber
@@ -27,7 +27,7 @@ T = TypeVar("T")
 )
 def add_subscriber(store_id: int, url: str, events: str) -> None:
     """Send STORE_ID's order webhooks to URL, signed with a new secret (shown once)."""
-    rt = bootstrap.start()
+    rt = open_project()
     try:
         created = subscribers.add_subscriber(
             rt.engine,
@@ -48,7 +48,7 @@ def add_subscriber(store_id: int, url: str, events: str) -> None:
 @click.argument("store_id", type=int)
 def list_subscribers(store_id: int) -> None:
     """List STORE_ID's subscribers and whether they are receiving."""
-    rt = bootstrap.start()
+    rt = open_project()
     with Session(rt.engine) as session:
         found = subscribers.subscribers_of(session, store_id)
     if not found:
@@ -70,7 +70,7 @@ def list_subscribers(store_id: int) -> None:
 @click.argument("subscriber_id", type=int)
 def roll_secret(store_id: int, subscriber_id: int) -> None:
     """Start signing with a new secret; the previous one keeps signing until the next roll."""
-    rt = bootstrap.start()
+    rt = open_project()
     secret = _run(
         lambda: subscribers.roll_secret(
             rt.engine, rt.vault, store_id=store_id, subscriber_id=subscriber_id
@@ -85,7 +85,7 @@ def roll_secret(store_id: int, subscriber_id: int) -> None:
 @click.argument("subscriber_id", type=int)
 def enable(store_id: int, subscriber_id: int) -> None:
     """Deliver to a subscriber again (after it was disabled by you or by failures)."""
-    rt = bootstrap.start()
+    rt = open_project()
     _run(
         lambda: subscribers.set_enabled(
             rt.engine, store_id=store_id, subscriber_id=subscriber_id, enabled=True
@@ -99,7 +99,7 @@ def enable(store_id: int, subscriber_id: int) -> None:
 @click.argument("subscriber_id", type=int)
 def disable(store_id: int, subscriber_id: int) -> None:
     """Stop delivering to a subscriber; messages for it are skipped, not queued."""
-    rt = bootstrap.start()
+    rt = open_project()
     _run(
         lambda: subscribers.set_enabled(
             rt.engine, store_id=store_id, subscriber_id=subscriber_id, enabled=False
@@ -113,7 +113,7 @@ def disable(store_id: int, subscriber_id: int) -> None:
 @click.argument("subscriber_id", type=int)
 def remove(store_id: int, subscriber_id: int) -> None:
     """Remove a subscriber for good."""
-    rt = bootstrap.start()
+    rt = open_project()
     _run(
         lambda: subscribers.remove_subscriber(
             rt.engine, store_id=store_id, subscriber_id=subscriber_id

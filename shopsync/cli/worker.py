@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from shopsync import bootstrap
+from shopsync.cli.project import open_project
 
 
 @click.command()
@@ -13,7 +13,7 @@ def worker(burst: bool) -> None:
     """Run an RQ worker with the scheduler and the relay."""
     from shopsync.pipeline.worker import run_worker
 
-    run_worker(bootstrap.start(), burst=burst)
+    run_worker(open_project(check_schema=False), burst=burst)
 
 
 @click.command()
@@ -21,7 +21,7 @@ def relay() -> None:
     """Re-queue events whose wake-up was lost, whose retry is due or whose claim expired."""
     from shopsync.pipeline import jobs
 
-    bootstrap.start()
+    open_project()
     click.echo(f"re-queued {jobs.relay()} events")
 
 

@@ -42,8 +42,10 @@ class EmbeddedRedis:
             "--appendonly",
             "no",
         ]
+        # Its own session: Ctrl-C in the terminal must not kill Redis before the processes
+        # using it have stopped (`shopsync dev` stops it last).
         self._process = subprocess.Popen(  # noqa: S603 - fixed argv, our own binary
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
         self._wait_until_ready()
         return self

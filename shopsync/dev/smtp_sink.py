@@ -7,11 +7,15 @@ real channel and land in the outbox as sent; `shopsync outbox list --kind email`
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
+from collections.abc import Iterator
 from typing import Any
 
-from shopsync.errors import ConfigError
+import click
+
+from shopsync.config import Settings
 
 log = logging.getLogger(__name__)
 HOST = "127.0.0.1"
@@ -30,8 +34,9 @@ class SmtpSink:
         try:
             from aiosmtpd.controller import Controller
         except ImportError:
-            raise ConfigError(
-                "set SMTP_URL, or install the dev extra for the local SMTP sink (aiosmtpd)"
+            raise click.ClickException(
+                "the local SMTP sink needs the aiosmtpd package: install it with "
+                "`pip install -e '.[local]'` (make run does), or set SMTP_URL"
             ) from None
         self.port = _free_port()
         self._controller = Controller(_Accept(), hostname=HOST, port=self.port)
@@ -42,6 +47,19 @@ class SmtpSink:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+@contextlib.contextmanager
+def local_smtp_sink(settings: Settings) -> Iterator[Settings]:
+    """Emails go through the real SMTP channel to a local sink unless SMTP_URL is set."""
+    if settings.smtp_url is not None:
+        yield settings
+        return
+    sink = SmtpSink().start()
+    try:
+        yield settings.with_overrides(smtp_url=sink.url)
+    finally:
+        sink.stop()
 
 
 class _Accept:

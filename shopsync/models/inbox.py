@@ -22,6 +22,9 @@ class EventStatus(StrEnum):
     DEAD = "dead"
 
 
+# What a redacted row's payload becomes: an empty object, so nothing can read it back.
+REDACTED_PAYLOAD = "{}"
+
 FINAL_STATUSES = frozenset(
     {EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.UNPROCESSABLE, EventStatus.DEAD}
 )
@@ -35,6 +38,8 @@ class WebhookEvent(SQLModel, table=True):
         UniqueConstraint("store_id", "provider", "event_id", name="uq_webhook_event_delivery"),
         Index("ix_webhook_event_status_due", "status", "next_attempt_at"),
         Index("ix_webhook_event_parked", "store_id", "waiting_for"),
+        # Finds the rows whose payload is still kept, oldest first (see pipeline/redaction.py).
+        Index("ix_webhook_event_retention", "redacted_at", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -44,8 +49,10 @@ class WebhookEvent(SQLModel, table=True):
     event_type: str = Field(max_length=120)
     occurred_at: datetime
     received_at: datetime = Field(default_factory=utcnow)
-    # The raw body exactly as signed, so a replay sees what the provider sent.
+    # The raw body exactly as signed, so a replay sees what the provider sent; replaced
+    # by REDACTED_PAYLOAD once personal data must go (after retention, or on request).
     payload: str = Field(sa_column=Column(Text, nullable=False))
+    redacted_at: datetime | None = None
     status: str = Field(default=EventStatus.RECEIVED, max_length=20)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)

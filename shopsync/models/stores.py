@@ -38,4 +38,7 @@ class WebhookEndpoint(SQLModel, table=True):
     # list of signing secrets, newest first (several while a secret is rolled).
     key_encrypted: str
     secrets_encrypted: str
+    # The provider account this endpoint serves, when the provider names one in its
+    # deliveries (a Shopify shop's myshopify.com domain); None accepts any.
+    account_ref: str | None = Field(default=None, max_length=255)
     created_at: datetime = Field(default_factory=utcnow)

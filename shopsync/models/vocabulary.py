@@ -42,6 +42,7 @@ class Milestone(StrEnum):
     DISPUTE_LOST = "dispute_lost"
     NEEDS_ATTENTION = "needs_attention"
     CHECKOUT_EXPIRED = "checkout_expired"
+    DATA_REQUESTED = "data_requested"
 
 
 class ShipmentStatus(StrEnum):

@@ -39,6 +39,7 @@ MILESTONE_MESSAGES = {
     Milestone.DISPUTE_LOST: "Dispute lost",
     Milestone.NEEDS_ATTENTION: "Needs the store's attention",
     Milestone.CHECKOUT_EXPIRED: "Checkout expired unpaid",
+    Milestone.DATA_REQUESTED: "The customer asked for the data kept about them",
 }
 
 

@@ -21,6 +21,8 @@ class EndpointInfo:
     provider: str
     secrets: tuple[str, ...]
     livemode: bool
+    # The provider account the endpoint is pinned to (see WebhookEndpoint.account_ref).
+    account_ref: str | None = None
 
 
 class EndpointDirectory:
@@ -60,6 +62,7 @@ class EndpointDirectory:
                 col(WebhookEndpoint.provider),
                 col(WebhookEndpoint.key_hash),
                 col(WebhookEndpoint.secrets_encrypted),
+                col(WebhookEndpoint.account_ref),
                 col(Store.livemode),
             )
             .join(Store, col(Store.id) == col(WebhookEndpoint.store_id))
@@ -74,4 +77,5 @@ class EndpointDirectory:
             provider=row.provider,
             secrets=tuple(self._vault.decrypt_list(row.secrets_encrypted)),
             livemode=row.livemode,
+            account_ref=row.account_ref,
         )

@@ -268,7 +268,12 @@ def reset_for_replay(engine: Engine, ids: Sequence[int], *, grace: timedelta) ->
     """Make finished rows workable again; their handlers are idempotent by design."""
     statement = (
         update(table)
-        .where(table.c.id.in_(list(ids)), table.c.status != EventStatus.PROCESSING.value)
+        .where(
+            table.c.id.in_(list(ids)),
+            table.c.status != EventStatus.PROCESSING.value,
+            # Handlers would see `{}`: a redacted row's effects stay, it cannot run again.
+            table.c.redacted_at.is_(None),
+        )
         .values(
             status=EventStatus.RECEIVED.value,
             attempts=0,

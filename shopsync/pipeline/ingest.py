@@ -39,7 +39,7 @@ def receive(
     endpoint = directory.lookup(provider_name, key) if provider else None
     if provider is None or endpoint is None:
         return Receipt.UNKNOWN_ENDPOINT
-    delivery = provider.verify(incoming, endpoint.secrets, time.time())
+    delivery = provider.verify(incoming, endpoint, time.time())
     if delivery is None:
         return Receipt.PING
     row_id = inbox.record(

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from shopsync import runtime, waits
 from shopsync.outbox import jobs as outbox_jobs
-from shopsync.pipeline import inbox
+from shopsync.pipeline import inbox, redaction
 from shopsync.pipeline.processing import RetryPolicy, process_batch
 from shopsync.pipeline.queue import (
     DRAIN_PENDING_KEY,
@@ -108,7 +108,10 @@ def relay() -> int:
     if ids:
         log.info("relay re-queued %d events", len(ids))
         wake_workers(rt.redis, ids)
-    return len(ids) + outbox_jobs.relay_outbox()
+    sent = outbox_jobs.relay_outbox()
+    # Last, so a long retention pass never delays a wake-up.
+    redaction.redact_if_due(rt)
+    return len(ids) + sent
 
 
 def unpark_known(engine: Engine) -> int:

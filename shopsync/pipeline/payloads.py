@@ -20,7 +20,7 @@ def decode_utf8(body: bytes) -> str:
 def parse_json_object(text: str) -> dict[str, Any]:
     """Parse `text` as a JSON object; anything else is an `InvalidPayload`."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError):
         raise InvalidPayload("body is not valid JSON") from None
     if not isinstance(value, dict):
@@ -29,6 +29,11 @@ def parse_json_object(text: str) -> dict[str, Any]:
     if text.count("{") + text.count("[") > MAX_NESTING and _too_deep(value):
         raise InvalidPayload(f"JSON nested deeper than {MAX_NESTING} levels")
     return value
+
+
+def _refuse_constant(name: str) -> object:
+    # Python's json reads NaN and Infinity, which JSON has no room for and no provider sends.
+    raise ValueError(f"{name} is not JSON")
 
 
 def _too_deep(value: object) -> bool:

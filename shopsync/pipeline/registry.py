@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from werkzeug.datastructures import Headers
 
@@ -35,6 +35,20 @@ class IncomingRequest:
     headers: Headers
     body: bytes
     content_type: str = ""
+
+
+class EndpointSetup(Protocol):
+    """What a verifier knows of the endpoint a delivery came to."""
+
+    @property
+    def store_id(self) -> int: ...
+
+    @property
+    def secrets(self) -> Sequence[str]: ...
+
+    @property
+    def account_ref(self) -> str | None:
+        """The provider account the endpoint serves (a Shopify shop domain), if pinned."""
 
 
 @dataclass(frozen=True)
@@ -66,12 +80,37 @@ class EventContext:
         return self.work.store
 
 
-Verifier = Callable[[IncomingRequest, Sequence[str], float], Delivery | None]
+Verifier = Callable[[IncomingRequest, EndpointSetup, float], Delivery | None]
 Handler = Callable[[EventContext], None]
 Screen = Callable[[EventContext], None]
 Decoder = Callable[[str], dict[str, Any]]
-# Signs a body the way the provider would: (body, secret, unix time, event id) -> headers.
-Signer = Callable[[bytes, str, float, str], dict[str, str]]
+# Says what is wrong with a signing secret that cannot be right, or None if it may be.
+SecretCheck = Callable[[str], str | None]
+
+MIN_SECRET_LENGTH = 16
+
+
+class Signer(Protocol):
+    """Signs a body the way the provider would, for `shopsync simulate` and tests.
+
+    The event type is given because some providers (Shopify, WooCommerce) name it only in
+    an unsigned header: a body alone cannot tell orders/updated from orders/paid.
+    """
+
+    def __call__(
+        self, body: bytes, secret: str, *, timestamp: float, event_id: str, event_type: str
+    ) -> dict[str, str]: ...
+
+
+def plain_secret_problem(secret: str, *, min_length: int = MIN_SECRET_LENGTH) -> str | None:
+    """What is wrong with a shared HMAC secret: empty, short, or holding whitespace."""
+    if not secret:
+        return "is empty"
+    if any(character.isspace() for character in secret):
+        return "contains whitespace (a copy-and-paste slip?)"
+    if len(secret) < min_length:
+        return f"is shorter than {min_length} characters"
+    return None
 
 
 @dataclass(frozen=True)
@@ -82,6 +121,11 @@ class Provider:
     nowhere. `screen` may raise `Ignored` before dispatch (test-mode events, say).
     `decode` turns the stored payload text back into a dict for handlers. `sign`
     produces the provider's headers for a body, for `shopsync simulate` and tests.
+    `normalize_account` is set by providers whose endpoints can be pinned to one
+    account (`shopsync store set-account`): it returns the stored form of a value or
+    raises ValueError saying what a valid one looks like.
+    `check_secret` refuses signing secrets that cannot be right (empty, short, the
+    wrong format), so nobody can forge deliveries to an endpoint with a weak one.
     """
 
     name: str
@@ -90,10 +134,19 @@ class Provider:
     new_secret: Callable[[], str]
     sign: Signer
     decode: Decoder = decode_stored_object
+    check_secret: SecretCheck = plain_secret_problem
     screen: Screen | None = None
     # Builds a realistic body for (event type, store order id), for `shopsync simulate`.
     sample: Callable[[str, str], bytes] | None = None
+    # The (provider, event type) deliveries `shopsync simulate` sends before the sample
+    # for (event type, order id, whether the order is known): a carrier's tracker is
+    # about a parcel the store must have announced first.
+    prelude: Callable[[str, str, bool], list[tuple[str, str]]] | None = None
     description: str = ""
+    normalize_account: Callable[[str], str] | None = None
+    # Who issues the signing secret and where it goes, told when an endpoint is made
+    # (`{store_id}` is filled in).
+    signing_setup: str = "configure the sender with this signing secret"
 
 
 @dataclass

@@ -24,8 +24,9 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from shopsync.web import api, health, metrics, webhooks
+    from shopsync.web import api, health, home, metrics, webhooks
 
+    app.register_blueprint(home.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
