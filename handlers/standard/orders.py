@@ -60,7 +60,9 @@ def order_facts(data: dict[str, Any], *, complete: bool) -> OrderFacts:
         total_amount=fields.integer(data, "total", required=complete),
         line_items=line_items(data),
         customer=customer_facts(data),
-        payment_url=fields.web_url(data, "payment_url"),
+        payment_url=fields.web_url(
+            data, "payment_url", max_length=column_limit(Order, "payment_url")
+        ),
     )
 
 
@@ -72,7 +74,7 @@ def customer_facts(data: dict[str, Any]) -> CustomerFacts | None:
         return None
     return CustomerFacts(
         email=fields.email(data),
-        name=fields.text(data, "customer_name", max_length=200),
+        name=fields.text(data, "customer_name", max_length=column_limit(Customer, "name")),
         provider=PROVIDER,
         external_id=customer_id,
         accepts_marketing=accepts,

@@ -21,7 +21,8 @@ from shopsync.customers.moments import EmailMoment
 from shopsync.db import transaction
 from shopsync.errors import ShopsyncError
 from shopsync.models import Store, StoreSettings
-from shopsync.models.limits import column_limit, is_web_url
+from shopsync.models.limits import column_limit
+from shopsync.urls import safe_web_url
 
 DEFAULT_COLOUR = "#1f2937"
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -144,6 +145,7 @@ def _colour(value: str) -> str | None:
 def _logo(value: str) -> str | None:
     if not value.strip():
         return None
-    if not is_web_url(value.strip(), StoreSettings, "logo_url"):
+    url = safe_web_url(value, column_limit(StoreSettings, "logo_url"))
+    if url is None:
         raise InvalidSetting("the logo must be an http:// or https:// URL")
-    return value.strip()
+    return url

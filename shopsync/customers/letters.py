@@ -22,9 +22,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from shopsync.customers.email_settings import brand_colour
 from shopsync.customers.moments import MOMENT_FOR_MILESTONE
 from shopsync.models import Order, OrderLineItem, Shipment, StoreSettings
-from shopsync.models.limits import is_web_url
+from shopsync.models.limits import column_limit
 from shopsync.models.vocabulary import Milestone, Payment
 from shopsync.money import format_amount
+from shopsync.urls import safe_web_url
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def _money(amount: int | None, currency: str | None) -> str | None:
 
 
 def _web_url(value: str | None) -> str | None:
-    return value if is_web_url(value, Shipment, "tracking_url") else None
+    return safe_web_url(value, column_limit(Shipment, "tracking_url"))
 
 
 def _text_on(colour: str) -> str:

@@ -14,15 +14,3 @@ def column_limit(model: type[SQLModel], name: str) -> int:
     if not isinstance(length, int):
         raise ValueError(f"{model.__name__}.{name} has no length limit")
     return length
-
-
-def is_web_url(value: str | None, model: type[SQLModel], name: str) -> bool:
-    """An http(s) URL that fits the column: customers are sent there (no `javascript:`)."""
-    if not value or len(value) > column_limit(model, name):
-        return False
-    scheme, _, rest = value.partition("://")
-    return (
-        scheme.lower() in ("http", "https")
-        and bool(rest)
-        and not any(c.isspace() or ord(c) < 32 for c in value)
-    )

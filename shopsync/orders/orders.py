@@ -18,9 +18,10 @@ from shopsync.crypto import new_token
 from shopsync.customers.customers import CustomerFacts, upsert_customer
 from shopsync.errors import NotYetKnown
 from shopsync.models import Order, OrderLineItem
-from shopsync.models.limits import column_limit, is_web_url
+from shopsync.models.limits import column_limit
 from shopsync.orders.lifecycle import Milestone, derive_state
 from shopsync.orders.timeline import add_milestone, start_timeline
+from shopsync.urls import safe_web_url
 from shopsync.work import UnitOfWork
 
 
@@ -168,8 +169,8 @@ def _fill(order: Order, facts: OrderFacts) -> None:
         value = getattr(facts, name)
         if value is not None and getattr(order, name) is None:
             setattr(order, name, value)
-    if order.payment_url is None and is_web_url(facts.payment_url, Order, "payment_url"):
-        order.payment_url = facts.payment_url
+    if order.payment_url is None:
+        order.payment_url = safe_web_url(facts.payment_url, column_limit(Order, "payment_url"))
     if facts.currency and order.currency is None:
         order.currency = facts.currency.upper()
 
