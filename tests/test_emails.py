@@ -15,10 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
+from handlers.shopify import samples as shopify_samples
 from handlers.standard import samples as standard
 from handlers.stripe import samples as stripe_samples
 from shopsync.cli import cli
-from shopsync.models import Customer
+from shopsync.models import Customer, CustomerIdentity
 from shopsync.runtime import Runtime
 from tests.email_support import emails, mail_app, mail_environ, send_standard
 from tests.mail_server import MailServer, Received, running_mail_server
@@ -329,3 +330,32 @@ def test_bad_store_settings_get_one_line_and_change_nothing(
     assert result.exit_code == 1
     assert message in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_erasing_a_customer_empties_their_emails_and_skips_the_unsent(
+    client: FlaskClient, store: StoreFixture, runtime: Runtime, mail: MailServer
+) -> None:
+    bob = "bob.norman@mail.example.com"
+    paid = shopify_samples.order("450789469", financial_status="paid", email=bob)
+    shopify_send(client, store, "orders/paid", paid)
+    work_queue(runtime)
+    assert only(mail).subject == "Order #1001 confirmed"
+    mail.refuse(bob, "451 4.7.1 Try again later")
+    shopify_send(client, store, "orders/cancelled", {**paid, "cancelled_at": paid["updated_at"]})
+    work_queue(runtime)
+    assert [m.status for m in emails(runtime)] == ["sent", "retry"]
+
+    redaction = shopify_samples.customer_redaction(["450789469"], email=bob)
+    shopify_send(client, store, "customers/redact", redaction)
+    work_queue(runtime)
+    sent, unsent = emails(runtime)
+    assert (sent.status, sent.target, sent.payload) == ("sent", "(erased)", "{}")
+    assert (unsent.status, unsent.last_result) == ("skipped", "erased on the customer's request")
+    assert bob not in sent.summary + unsent.summary
+    with Session(runtime.engine) as session:
+        assert session.exec(select(CustomerIdentity)).all() == []
+
+
+def shopify_send(client: FlaskClient, store: StoreFixture, topic: str, body: Any) -> None:
+    response = deliver(client, store, "shopify", body, headers={"X-Shopify-Topic": topic})
+    assert response.status_code == 200
