@@ -74,7 +74,11 @@ def upsert_customer(work: UnitOfWork, facts: CustomerFacts) -> int | None:
     email = normalize_email(facts.email)
     found = _by_identity(work, facts.identity) if facts.identity else None
     if found is not None:
-        customer_id = _moved(work, found, email).id if email else found.id
+        customer = _moved(work, found, email) if email else found
+        if customer.name is None and facts.name:
+            customer.name = _clip_name(facts.name)
+            work.session.add(customer)
+        customer_id = customer.id
     elif email is not None:
         customer_id = _upsert_by_email(work, email, facts.name)
         if facts.identity:
