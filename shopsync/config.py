@@ -15,16 +15,17 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal, TypedDict
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import urlsplit
 
 from shopsync.crypto import weak_key_reason
 from shopsync.errors import ConfigError
 from shopsync.instance import DevServer, find_instance_path, running_dev_server
 from shopsync.private_files import private_directory, write_private
+from shopsync.smtp import SmtpServer, parse_smtp_url
 
 Environment = Literal["development", "production", "test"]
 ENVIRONMENTS: tuple[Environment, ...] = ("development", "production", "test")
@@ -232,67 +233,6 @@ def _parse_optional_url(name: str, value: str | None, schemes: tuple[str, ...]) 
     if scheme not in schemes:
         raise ConfigError(f"{name} must start with one of {', '.join(s + '://' for s in schemes)}")
     return value
-
-
-SMTP_DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
-SMTP_DEFAULT_TIMEOUT = 10.0
-SMTP_OPTIONS = ("timeout", "cafile")
-
-
-@dataclass(frozen=True)
-class SmtpServer:
-    """An SMTP relay, from `SMTP_URL`.
-
-    `smtp://user:password@host:587` upgrades with STARTTLS when the server offers it
-    (and never sends the password without TLS); `smtps://host:465` is TLS from the first
-    byte. `?timeout=SECONDS` bounds every network step; `?cafile=PATH` trusts a private
-    CA. User and password are percent-decoded.
-    """
-
-    host: str
-    port: int
-    implicit_tls: bool
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    timeout: float = SMTP_DEFAULT_TIMEOUT
-    cafile: str | None = None
-
-
-def parse_smtp_url(value: str) -> SmtpServer:
-    parts = urlsplit(value)
-    if parts.scheme not in SMTP_DEFAULT_PORTS:
-        raise ConfigError("SMTP_URL must start with smtp:// or smtps://")
-    if not parts.hostname:
-        raise ConfigError("SMTP_URL has no host (smtp://user:password@host:587)")
-    try:
-        port = parts.port or SMTP_DEFAULT_PORTS[parts.scheme]
-    except ValueError:
-        raise ConfigError("SMTP_URL has an invalid port") from None
-    options = {name: values[-1] for name, values in parse_qs(parts.query).items()}
-    unknown = sorted(set(options) - set(SMTP_OPTIONS))
-    if unknown:
-        raise ConfigError(f"SMTP_URL option {unknown[0]!r} is unknown (use timeout, cafile)")
-    return SmtpServer(
-        host=parts.hostname,
-        port=port,
-        implicit_tls=parts.scheme == "smtps",
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-        timeout=_smtp_timeout(options.get("timeout")),
-        cafile=options.get("cafile"),
-    )
-
-
-def _smtp_timeout(value: str | None) -> float:
-    if value is None:
-        return SMTP_DEFAULT_TIMEOUT
-    try:
-        timeout = float(value)
-    except ValueError:
-        raise ConfigError("SMTP_URL timeout must be a number of seconds") from None
-    if not 0 < timeout <= 300:
-        raise ConfigError("SMTP_URL timeout must be more than 0 and at most 300 seconds")
-    return timeout
 
 
 def _parse_smtp_setting(value: str | None) -> str | None:

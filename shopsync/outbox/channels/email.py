@@ -33,10 +33,10 @@ from email.policy import SMTP
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from shopsync.config import SmtpServer
 from shopsync.customers.notifications import reason_to_skip
 from shopsync.models import OutboxKind, OutboxMessage
 from shopsync.outbox.channels.base import Outcome
+from shopsync.smtp import SmtpServer
 
 log = logging.getLogger(__name__)
 DETAIL_LIMIT = 200
