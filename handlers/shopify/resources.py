@@ -10,10 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.readers import currency_of, id_of, money, objects, person_name, quantity, text
+from shopsync.customers.customers import CustomerFacts
 from shopsync.errors import Unprocessable
 from shopsync.models import Customer, Order, OrderLineItem
 from shopsync.models.limits import column_limit
 from shopsync.orders.orders import LineItemFacts, OrderFacts
+
+PROVIDER = "shopify"
+# `email_marketing_consent.state` values (absent from webhooks since API 2025-01).
+MARKETING_STATES = {"subscribed": True, "not_subscribed": False, "unsubscribed": False}
 
 
 def total_of(order: dict[str, Any]) -> int:
@@ -32,7 +37,37 @@ def order_facts(order: dict[str, Any]) -> OrderFacts:
         currency=currency,
         total_amount=total_of(order),
         line_items=[_line_item(item, currency) for item in objects(order.get("line_items"))],
+        customer=_customer(order),
     )
+
+
+def _customer(order: dict[str, Any]) -> CustomerFacts | None:
+    """The order's customer account: its id, its own address and its marketing choice.
+
+    The account's address may differ from the order's `email`, which is where the
+    order's emails go.
+    """
+    customer = order.get("customer")
+    if not isinstance(customer, dict):
+        return None
+    customer_id = customer.get("id")
+    has_id = isinstance(customer_id, int | str) and not isinstance(customer_id, bool)
+    return CustomerFacts(
+        email=text(customer.get("email"), column_limit(Customer, "email")),
+        name=_customer_name(order),
+        provider=PROVIDER,
+        external_id=str(customer_id).strip() or None if has_id else None,
+        accepts_marketing=_accepts_marketing(order, customer),
+    )
+
+
+def _accepts_marketing(order: dict[str, Any], customer: dict[str, Any]) -> bool | None:
+    consent = customer.get("email_marketing_consent")
+    state = consent.get("state") if isinstance(consent, dict) else None
+    if isinstance(state, str) and state in MARKETING_STATES:
+        return MARKETING_STATES[state]
+    accepts = order.get("buyer_accepts_marketing")
+    return accepts if isinstance(accepts, bool) else None
 
 
 def quantity_of(items: list[dict[str, Any]]) -> int:

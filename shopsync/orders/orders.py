@@ -10,17 +10,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from shopsync import waits
 from shopsync.clock import utcnow
 from shopsync.crypto import new_token
+from shopsync.customers.customers import CustomerFacts, upsert_customer
 from shopsync.errors import NotYetKnown
-from shopsync.models import Customer, Order, OrderLineItem
+from shopsync.models import Order, OrderLineItem
 from shopsync.models.limits import column_limit
 from shopsync.orders.lifecycle import Milestone, derive_state
 from shopsync.orders.timeline import add_milestone, start_timeline
+from shopsync.urls import safe_web_url
 from shopsync.work import UnitOfWork
 
 
@@ -58,11 +59,30 @@ class OrderFacts:
 
     external_id: str
     number: str | None = None
+    # Where the order's emails go (the address given with the order).
     email: str | None = None
     customer_name: str | None = None
     currency: str | None = None
     total_amount: int | None = None
     line_items: list[LineItemFacts] = field(default_factory=list)
+    # Who the customer is to the provider (its id, address, marketing choice), when said.
+    customer: CustomerFacts | None = None
+    # Where the customer can pay again if a payment fails (http or https only).
+    payment_url: str | None = None
+
+    def customer_facts(self) -> CustomerFacts | None:
+        """The customer to record: the provider's account, else the order's address."""
+        if self.customer is not None:
+            return CustomerFacts(
+                email=self.customer.email or self.email,
+                name=self.customer.name or self.customer_name,
+                provider=self.customer.provider,
+                external_id=self.customer.external_id,
+                accepts_marketing=self.customer.accepts_marketing,
+            )
+        if self.email:
+            return CustomerFacts(email=self.email, name=self.customer_name)
+        return None
 
 
 def find_order(work: UnitOfWork, external_id: str) -> Order:
@@ -114,8 +134,9 @@ def upsert_order(work: UnitOfWork, facts: OrderFacts) -> Order:
         has_line_items = False
     else:
         _fill(order, facts)
-        if facts.email and order.customer_id is None:
-            order.customer_id = _customer_id(work, facts.email, facts.customer_name)
+        if order.customer_id is None or facts.customer is not None:
+            # A provider's account may have moved address or changed its marketing choice.
+            order.customer_id = _customer_id(work, facts) or order.customer_id
         has_line_items = _has_line_items(work, order)
     if facts.line_items and not has_line_items:
         _add_line_items(work, order, facts.line_items)
@@ -126,7 +147,7 @@ def upsert_order(work: UnitOfWork, facts: OrderFacts) -> Order:
 def _create(work: UnitOfWork, facts: OrderFacts) -> Order:
     """A new order, inserted with everything the facts say in one statement."""
     # The customer first: its upsert would otherwise flush a half-filled order row.
-    customer_id = _customer_id(work, facts.email, facts.customer_name) if facts.email else None
+    customer_id = _customer_id(work, facts)
     order = Order(
         store_id=work.store_id,
         external_id=facts.external_id,
@@ -148,26 +169,15 @@ def _fill(order: Order, facts: OrderFacts) -> None:
         value = getattr(facts, name)
         if value is not None and getattr(order, name) is None:
             setattr(order, name, value)
+    if order.payment_url is None:
+        order.payment_url = safe_web_url(facts.payment_url, column_limit(Order, "payment_url"))
     if facts.currency and order.currency is None:
         order.currency = facts.currency.upper()
 
 
-def _customer_id(work: UnitOfWork, email: str, name: str | None) -> int | None:
-    """The store's customer with this email, created if new: one upsert, no flush."""
-    dialect = postgresql if work.session.get_bind().dialect.name == "postgresql" else sqlite
-    table = Customer.__table__  # type: ignore[attr-defined]
-    insert = dialect.insert(table).values(
-        store_id=work.store_id,
-        email=email.strip().lower()[: column_limit(Customer, "email")],
-        name=name,
-        created_at=utcnow(),
-    )
-    # A no-op update on conflict is what makes RETURNING give the existing row's id.
-    statement = insert.on_conflict_do_update(
-        index_elements=["store_id", "email"], set_={"email": insert.excluded.email}
-    ).returning(table.c.id)
-    customer_id: int = work.session.execute(statement).scalar_one()
-    return customer_id
+def _customer_id(work: UnitOfWork, facts: OrderFacts) -> int | None:
+    customer = facts.customer_facts()
+    return upsert_customer(work, customer) if customer is not None else None
 
 
 def _has_line_items(work: UnitOfWork, order: Order) -> bool:
