@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from shopsync.cli import db, dev, events, outbox, simulate, stores, subscribers, worker
+from shopsync.cli import admin, db, dev, events, outbox, simulate, stores, subscribers, worker
 from shopsync.errors import ConfigError
 
 
@@ -15,7 +15,7 @@ def cli() -> None:
     """shopsync: webhook order sync for online stores."""
 
 
-for _module in (db, stores, worker, dev, events, outbox, simulate):
+for _module in (db, stores, worker, dev, events, outbox, simulate, admin):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 for _command in subscribers.STORE_COMMANDS:

@@ -16,6 +16,7 @@ import click
 
 from shopsync import bootstrap
 from shopsync.config import Settings
+from shopsync.dev.admin_login import ensure_dev_admin
 from shopsync.dev.embedded_redis import EmbeddedRedis
 from shopsync.logs import configure_logging
 from shopsync.migrate import upgrade
@@ -41,8 +42,9 @@ def run_dev(*, host: str, port: int) -> None:
         rt = bootstrap.start(settings)
         upgrade(rt.engine)
         demo = ensure_demo_store(rt)
+        admin = ensure_dev_admin(rt)
         children = start_processes(settings, host=host, port=port)
-        print_banner(settings, demo)
+        print_banner(settings, demo, admin)
         wait_for_exit(children)
     finally:
         stop_processes(children)
@@ -104,10 +106,11 @@ def start_processes(settings: Settings, *, host: str, port: int) -> list[subproc
     return [subprocess.Popen(cmd, env=env, start_new_session=True) for cmd in (web, worker)]  # noqa: S603
 
 
-def print_banner(settings: Settings, demo: dict[str, object]) -> None:
+def print_banner(settings: Settings, demo: dict[str, object], admin: tuple[str, str]) -> None:
     lines = [
         "",
         f"shopsync is running at {settings.public_url}  (Ctrl-C stops everything)",
+        f"  admin:    {settings.public_url}/admin  sign in as {admin[0]} / {admin[1]}",
         f"  health:   {settings.public_url}/healthz",
         f"  database: {settings.database_url}",
         f"  demo store {demo['store_id']} ({demo['name']}), API key: {demo['api_key']}",

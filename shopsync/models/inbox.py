@@ -35,6 +35,8 @@ class WebhookEvent(SQLModel, table=True):
         UniqueConstraint("store_id", "provider", "event_id", name="uq_webhook_event_delivery"),
         Index("ix_webhook_event_status_due", "status", "next_attempt_at"),
         Index("ix_webhook_event_parked", "store_id", "waiting_for"),
+        # The admin's per-store lists and its "last hour" counts.
+        Index("ix_webhook_event_store_received", "store_id", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
