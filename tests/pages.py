@@ -12,7 +12,10 @@ from werkzeug.test import TestResponse
 from handlers.standard import samples as standard
 from shopsync.admin.users import create_user
 from shopsync.models import Order
+from shopsync.outbox.http import TargetPolicy
 from shopsync.runtime import Runtime
+from shopsync.stores import subscribers
+from shopsync.stores.subscribers import NewSubscriber
 from tests.support import StoreFixture, deliver, work_queue
 
 PASSWORD = "a long test password"
@@ -80,6 +83,18 @@ def ship(
     response = deliver(client, store, "standard", standard.event("shipment.created", data))
     assert response.status_code == 200
     work_queue(rt)
+
+
+def subscribe(rt: Runtime, store: StoreFixture, url: str, *events: str) -> NewSubscriber:
+    """A subscriber of the store's order webhooks (all of them unless `events`)."""
+    return subscribers.add_subscriber(
+        rt.engine,
+        rt.vault,
+        store_id=store.id,
+        url=url,
+        event_types=events or ("*",),
+        policy=TargetPolicy.ANY,
+    )
 
 
 def find_order(rt: Runtime, store_id: int, external_id: str) -> Order | None:

@@ -13,10 +13,8 @@ from sqlmodel import Session, select
 from werkzeug.routing import Rule
 
 from shopsync.models import OutboxMessage, Store, StoreSubscriber, WebhookEvent
-from shopsync.outbox.http import TargetPolicy
 from shopsync.runtime import Runtime
-from shopsync.stores import subscribers
-from tests.pages import add_admin, csrf_token, place_order, sign_in, text_of
+from tests.pages import add_admin, csrf_token, place_order, sign_in, subscribe, text_of
 from tests.support import StoreFixture, make_store
 
 # A port nothing listens on: deliveries fail at once and stay in the outbox.
@@ -46,14 +44,7 @@ class StoreRows:
 
 def rows_of(client: FlaskClient, rt: Runtime, name: str, order_id: str) -> StoreRows:
     store = make_store(rt, name=name)
-    subscriber = subscribers.add_subscriber(
-        rt.engine,
-        rt.vault,
-        store_id=store.id,
-        url=NOWHERE,
-        event_types=("*",),
-        policy=TargetPolicy.ANY,
-    )
+    subscriber = subscribe(rt, store, NOWHERE)
     order = place_order(client, rt, store, order_id)
     with Session(rt.engine) as session:
         event = session.exec(select(WebhookEvent).where(WebhookEvent.store_id == store.id)).one()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -111,11 +113,31 @@ def test_dev_runs_everything_with_no_configuration(tmp_path: Path) -> None:
         assert f"http://127.0.0.1:{port}/webhooks/stripe/" in banner
         assert "secret: whsec_" in banner and "API key: ssk_" in banner
         assert (tmp_path / "instance" / "shopsync.sqlite3").exists()
+        assert_banner_admin_login_works(banner, port, tmp_path / "instance")
         assert_simulated_order_gets_paid(tmp_path, port, clean_env)
         dev.signal_group(signal.SIGINT)
         assert dev.popen is not None and dev.popen.wait(timeout=40) == 0
     finally:
         dev.stop()
+
+
+def assert_banner_admin_login_works(banner: str, port: int, instance: Path) -> None:
+    """The banner's admin login signs in; the password is kept where only its owner reads."""
+    found = re.search(r"admin: +(\S+)/admin +sign in as (\S+) / (\S+)", banner)
+    assert found, banner
+    base, email, password = found.groups()
+    assert base == f"http://127.0.0.1:{port}"
+    assert (instance / "dev_admin.json").stat().st_mode & 0o777 == 0o600
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with browser.open(f"{base}/admin/login", timeout=5) as response:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', response.read().decode())
+    assert token
+    form = urllib.parse.urlencode(
+        {"email": email, "password": password, "csrf_token": token.group(1)}
+    ).encode()
+    with browser.open(f"{base}/admin/login", data=form, timeout=5) as response:
+        assert response.url == f"{base}/admin/"
+        assert "Demo store" in response.read().decode()
 
 
 def assert_simulated_order_gets_paid(tmp_path: Path, port: int, env: dict[str, str]) -> None:

@@ -13,6 +13,7 @@ from handlers.standard import samples as standard
 from shopsync.models import Order, Shipment
 from shopsync.runtime import Runtime
 from shopsync.status_page.links import safe_link
+from shopsync.web.extensions import limiter_storage_uri
 from tests.pages import place_order, ship, text_of
 from tests.support import StoreFixture, deliver, make_store, work_queue
 
@@ -56,6 +57,8 @@ def test_the_page_is_private_and_locked_down(
     assert "default-src 'none'" in policy and "script-src 'self'" in policy
     assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
     assert headers["X-Frame-Options"] == "DENY"
+    assert "Set-Cookie" not in headers  # nothing about the visitor is kept
+    assert "updates by itself when JavaScript is on" in text_of(response)  # <noscript>
     # Everything it loads comes from this site.
     assert not re.search(r'(src|href)="(https?:)?//', _without_links(text_of(response)))
 
@@ -193,3 +196,17 @@ def test_internal_reasons_and_disputes_never_reach_the_customer(
     page = text_of(client.get(f"/orders/{order.public_token}"))
 
     assert "fraudster" not in page and "attention" not in page.lower()
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "storage"),
+    [
+        (None, "memory://"),
+        ("redis://127.0.0.1:6379/6", "redis://127.0.0.1:6379/6"),
+        ("rediss://:pw@host:6380", "rediss://:pw@host:6380"),
+        ("unix:///tmp/redis.sock?db=2", "redis+unix:///tmp/redis.sock?db=2"),
+    ],
+)
+def test_rate_limits_count_in_the_apps_redis(redis_url: str | None, storage: str) -> None:
+    """The `limits` library spells a Redis socket redis+unix:// (a plain unix:// is refused)."""
+    assert limiter_storage_uri(redis_url) == storage

@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from urllib.parse import parse_qsl
 
-from redis import Redis
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from shopsync.admin.paging import PAGE_SIZE, Page, page_of
+from shopsync.admin.rows import Page, ids_in_store, newest_page
 from shopsync.admin.wakeups import Queued, wake
 from shopsync.models import EventStatus, Order, TimelineEntry, WebhookEvent
 from shopsync.pipeline import inbox, jobs
+from shopsync.runtime import Runtime
 
 STATUSES = tuple(status.value for status in EventStatus)
 
@@ -38,18 +37,15 @@ class EventDetail:
 
 
 def list_events(engine: Engine, *, store_id: int, filters: EventFilter) -> Page[WebhookEvent]:
-    statement = select(WebhookEvent).where(WebhookEvent.store_id == store_id)
-    if filters.provider:
-        statement = statement.where(WebhookEvent.provider == filters.provider)
-    if filters.event_type:
-        statement = statement.where(WebhookEvent.event_type == filters.event_type)
-    if filters.status:
-        statement = statement.where(WebhookEvent.status == filters.status)
-    if filters.before:
-        statement = statement.where(col(WebhookEvent.id) < filters.before)
-    statement = statement.order_by(col(WebhookEvent.id).desc()).limit(PAGE_SIZE + 1)
-    with Session(engine) as session:
-        return page_of(list(session.exec(statement)))
+    return newest_page(
+        engine,
+        WebhookEvent,
+        store_id=store_id,
+        before=filters.before,
+        provider=filters.provider,
+        event_type=filters.event_type,
+        status=filters.status,
+    )
 
 
 def providers_of(engine: Engine, *, store_id: int) -> list[str]:
@@ -89,34 +85,20 @@ def pretty_payload(raw: str) -> str:
     return raw
 
 
-def replay(
-    engine: Engine,
-    redis: Redis,
-    *,
-    store_id: int,
-    event_ids: Sequence[int],
-    grace: timedelta,
-) -> Queued | None:
+def replay(rt: Runtime, *, store_id: int, event_ids: Sequence[int]) -> Queued | None:
     """Run these events' handlers again (effects stay exactly-once: handlers are idempotent).
 
     None when none of the ids is this store's; an event being worked is left alone.
     """
-    statement = select(WebhookEvent.id).where(
-        WebhookEvent.store_id == store_id, col(WebhookEvent.id).in_(list(event_ids))
-    )
-    with Session(engine) as session:
-        mine = [i for i in session.exec(statement) if i is not None]
-    if not mine:
-        return None
-    reset = inbox.reset_for_replay(engine, mine, grace=grace)
-    return wake(lambda: jobs.wake_workers(redis, reset), reset)
+    mine = ids_in_store(rt.engine, WebhookEvent, store_id=store_id, ids=event_ids)
+    return _replay(rt, mine) if mine else None
 
 
-def replay_dead(engine: Engine, redis: Redis, *, store_id: int, grace: timedelta) -> Queued:
-    statement = select(WebhookEvent.id).where(
-        WebhookEvent.store_id == store_id, WebhookEvent.status == EventStatus.DEAD
-    )
-    with Session(engine) as session:
-        dead = [i for i in session.exec(statement) if i is not None]
-    reset = inbox.reset_for_replay(engine, dead, grace=grace) if dead else []
-    return wake(lambda: jobs.wake_workers(redis, reset), reset)
+def replay_dead(rt: Runtime, *, store_id: int) -> Queued:
+    dead = ids_in_store(rt.engine, WebhookEvent, store_id=store_id, statuses=[EventStatus.DEAD])
+    return _replay(rt, dead)
+
+
+def _replay(rt: Runtime, ids: list[int]) -> Queued:
+    reset = inbox.reset_for_replay(rt.engine, ids, grace=rt.settings.relay_grace) if ids else []
+    return wake(lambda: jobs.wake_workers(rt.redis, reset), reset)

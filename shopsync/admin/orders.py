@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, select
 
-from shopsync.admin.paging import PAGE_SIZE, Page, page_of
+from shopsync.admin.rows import PAGE_SIZE, Page, page_of
 from shopsync.models import Customer, Order, OutboxMessage
 from shopsync.orders.parts import OrderParts, order_parts
 

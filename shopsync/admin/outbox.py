@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
-from redis import Redis
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from shopsync.admin.events import pretty_payload
-from shopsync.admin.paging import PAGE_SIZE, Page, page_of
+from shopsync.admin.rows import Page, ids_in_store, newest_page
 from shopsync.admin.wakeups import Queued, wake
 from shopsync.models import OutboxKind, OutboxMessage, OutboxStatus, StoreSubscriber
 from shopsync.outbox.jobs import wake_senders
 from shopsync.outbox.rows import OUTBOX
+from shopsync.runtime import Runtime
 
 KINDS = tuple(kind.value for kind in OutboxKind)
 STATUSES = tuple(status.value for status in OutboxStatus)
@@ -43,16 +42,14 @@ class MessageDetail:
 
 
 def list_messages(engine: Engine, *, store_id: int, filters: MessageFilter) -> Page[OutboxMessage]:
-    statement = select(OutboxMessage).where(OutboxMessage.store_id == store_id)
-    if filters.kind:
-        statement = statement.where(OutboxMessage.kind == filters.kind)
-    if filters.status:
-        statement = statement.where(OutboxMessage.status == filters.status)
-    if filters.before:
-        statement = statement.where(col(OutboxMessage.id) < filters.before)
-    statement = statement.order_by(col(OutboxMessage.id).desc()).limit(PAGE_SIZE + 1)
-    with Session(engine) as session:
-        return page_of(list(session.exec(statement)))
+    return newest_page(
+        engine,
+        OutboxMessage,
+        store_id=store_id,
+        before=filters.before,
+        kind=filters.kind,
+        status=filters.status,
+    )
 
 
 def message_detail(engine: Engine, *, store_id: int, message_id: int) -> MessageDetail | None:
@@ -76,35 +73,25 @@ def _subscriber_url(session: Session, message: OutboxMessage) -> str | None:
     return subscriber.url
 
 
-def replay(
-    engine: Engine,
-    redis: Redis,
-    *,
-    store_id: int,
-    message_ids: Sequence[int],
-    grace: timedelta,
-) -> Queued | None:
+def replay(rt: Runtime, *, store_id: int, message_ids: Sequence[int]) -> Queued | None:
     """Send again (receivers dedupe on the message id, which stays the same).
 
     None when none of the ids is this store's; messages still on their way are left alone.
     """
-    statement = select(OutboxMessage.id, OutboxMessage.status).where(
-        OutboxMessage.store_id == store_id, col(OutboxMessage.id).in_(list(message_ids))
-    )
-    with Session(engine) as session:
-        mine = list(session.exec(statement))
+    mine = ids_in_store(rt.engine, OutboxMessage, store_id=store_id, ids=message_ids)
     if not mine:
         return None
-    replayable = [i for i, status in mine if i is not None and status in REPLAYABLE]
-    reset = OUTBOX.reset(engine, replayable, grace=grace)
-    return wake(lambda: wake_senders(redis, reset), reset)
-
-
-def replay_dead(engine: Engine, redis: Redis, *, store_id: int, grace: timedelta) -> Queued:
-    statement = select(OutboxMessage.id).where(
-        OutboxMessage.store_id == store_id, OutboxMessage.status == OutboxStatus.DEAD
+    replayable = ids_in_store(
+        rt.engine, OutboxMessage, store_id=store_id, ids=mine, statuses=REPLAYABLE
     )
-    with Session(engine) as session:
-        dead = [i for i in session.exec(statement) if i is not None]
-    reset = OUTBOX.reset(engine, dead, grace=grace)
-    return wake(lambda: wake_senders(redis, reset), reset)
+    return _replay(rt, replayable)
+
+
+def replay_dead(rt: Runtime, *, store_id: int) -> Queued:
+    statuses = [OutboxStatus.DEAD]
+    return _replay(rt, ids_in_store(rt.engine, OutboxMessage, store_id=store_id, statuses=statuses))
+
+
+def _replay(rt: Runtime, ids: list[int]) -> Queued:
+    reset = OUTBOX.reset(rt.engine, ids, grace=rt.settings.relay_grace)
+    return wake(lambda: wake_senders(rt.redis, reset), reset)

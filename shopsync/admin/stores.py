@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from redis import Redis
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -19,6 +18,7 @@ from shopsync.models.limits import column_limit
 from shopsync.outbox.http import TargetPolicy
 from shopsync.outbox.jobs import wake_senders
 from shopsync.pipeline.registry import registry
+from shopsync.runtime import Runtime
 from shopsync.stores import subscribers
 from shopsync.stores.provisioning import ProvisionedStore, create_store
 from shopsync.stores.subscribers import InvalidSubscriber, NewSubscriber
@@ -131,14 +131,12 @@ def reveal_secrets(
     return vault.decrypt_list(subscriber.secrets_encrypted)
 
 
-def send_test_event(
-    engine: Engine, redis: Redis, *, store_id: int, subscriber_id: int, actor: str
-) -> int:
+def send_test_event(rt: Runtime, *, store_id: int, subscriber_id: int, actor: str) -> int:
     """Queue a signed `order.test` message to one subscriber; returns its outbox id.
 
     Raises InvalidSubscriber when the store has no such subscriber.
     """
-    with unit_of_work(engine, store_id=store_id, cause=Cause.admin(actor)) as work:
+    with unit_of_work(rt.engine, store_id=store_id, cause=Cause.admin(actor)) as work:
         message_id = subscribers.post_test_event(work, subscriber_id=subscriber_id)
-    wake(lambda: wake_senders(redis, [message_id]), [message_id])
+    wake(lambda: wake_senders(rt.redis, [message_id]), [message_id])
     return message_id

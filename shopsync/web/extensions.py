@@ -8,6 +8,10 @@
   bearer key), where a browser's cookies prove nothing.
 - Flask-Limiter counts in the app's Redis (in memory when the app has none, and when
   Redis fails, so a sick Redis never takes the pages down).
+
+The extension objects are module-level, as Flask extensions are, so route decorators can
+name them; each keeps the settings of the last app it was initialised with, which is
+the one app of a gunicorn worker.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from shopsync.admin.users import AdminIdentity, load_identity
 from shopsync.runtime import Runtime
+from shopsync.web.state import app_state
 
 # Machines sign (webhooks) or carry a bearer key (api): CSRF does not apply to them.
 CSRF_EXEMPT_BLUEPRINTS = ("webhooks", "api")
@@ -34,8 +39,6 @@ def client_address() -> str:
     In production the app runs behind one router (Heroku's) that appends the address it
     saw to X-Forwarded-For; the last entry is the one a client cannot forge.
     """
-    from shopsync.web.state import app_state
-
     if app_state().runtime.settings.is_production:
         forwarded = request.headers.get("X-Forwarded-For", "")
         last = forwarded.rsplit(",", 1)[-1].strip()
@@ -68,7 +71,7 @@ def init_extensions(app: Flask, runtime: Runtime) -> None:
     )
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
-    login_manager.user_loader(lambda session_id: _load_user(runtime, session_id))
+    login_manager.user_loader(_load_user)
     csrf.init_app(app)
     for name in CSRF_EXEMPT_BLUEPRINTS:
         if name in app.blueprints:
@@ -76,8 +79,8 @@ def init_extensions(app: Flask, runtime: Runtime) -> None:
     limiter.init_app(app)
 
 
-def _load_user(runtime: Runtime, session_id: str) -> AdminIdentity | None:
-    return load_identity(runtime.engine, session_id)
+def _load_user(session_id: str) -> AdminIdentity | None:
+    return load_identity(app_state().runtime.engine, session_id)
 
 
 def limiter_storage_uri(redis_url: str | None) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, url_for
+from flask import abort, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from shopsync.admin import events
@@ -11,8 +11,8 @@ from shopsync.web.admin.guard import (
     admin_blueprint,
     choice_arg,
     current_store_id,
-    flash_replay,
     int_arg,
+    replayed,
     runtime,
     text_arg,
 )
@@ -52,25 +52,11 @@ def show(event_id: int) -> str:
 
 @bp.post("/<int:event_id>/replay")
 def replay(event_id: int) -> ResponseReturnValue:
-    rt = runtime()
-    queued = events.replay(
-        rt.engine,
-        rt.redis,
-        store_id=current_store_id(),
-        event_ids=[event_id],
-        grace=rt.settings.relay_grace,
-    )
-    if queued is None:
-        abort(404)
-    flash_replay(queued, "event")
-    return redirect(url_for(".show", event_id=event_id), code=303)
+    queued = events.replay(runtime(), store_id=current_store_id(), event_ids=[event_id])
+    return replayed(queued, "event", url_for(".show", event_id=event_id))
 
 
 @bp.post("/replay-dead")
 def replay_dead() -> ResponseReturnValue:
-    rt = runtime()
-    queued = events.replay_dead(
-        rt.engine, rt.redis, store_id=current_store_id(), grace=rt.settings.relay_grace
-    )
-    flash_replay(queued, "event")
-    return redirect(url_for(".index", status="dead"), code=303)
+    queued = events.replay_dead(runtime(), store_id=current_store_id())
+    return replayed(queued, "event", url_for(".index", status="dead"))

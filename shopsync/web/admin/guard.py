@@ -149,10 +149,14 @@ def page_context() -> dict[str, object]:
     }
 
 
-def flash_replay(queued: Queued, noun: str) -> None:
+def replayed(queued: Queued | None, noun: str, back: str) -> ResponseReturnValue:
+    """Say what a replay queued and go back; None means the row is not this store's."""
+    if queued is None:
+        abort(404)
     if not queued.count:
         flash(f"Nothing to replay: no {noun} was in a state that can be replayed.")
-        return
-    plural = noun if queued.count == 1 else noun + "s"
-    later = "" if queued.woken else " (Redis is unavailable: they start within a minute)"
-    flash(f"Queued {queued.count} {plural} for replay{later}.")
+    else:
+        plural = noun if queued.count == 1 else noun + "s"
+        later = "" if queued.woken else " (Redis is unavailable: they start within a minute)"
+        flash(f"Queued {queued.count} {plural} for replay{later}.")
+    return redirect(back, code=303)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, url_for
+from flask import abort, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from shopsync.admin import outbox
@@ -11,8 +11,8 @@ from shopsync.web.admin.guard import (
     admin_blueprint,
     choice_arg,
     current_store_id,
-    flash_replay,
     int_arg,
+    replayed,
     runtime,
 )
 
@@ -49,25 +49,11 @@ def show(message_id: int) -> str:
 
 @bp.post("/<int:message_id>/replay")
 def replay(message_id: int) -> ResponseReturnValue:
-    rt = runtime()
-    queued = outbox.replay(
-        rt.engine,
-        rt.redis,
-        store_id=current_store_id(),
-        message_ids=[message_id],
-        grace=rt.settings.relay_grace,
-    )
-    if queued is None:
-        abort(404)
-    flash_replay(queued, "message")
-    return redirect(url_for(".show", message_id=message_id), code=303)
+    queued = outbox.replay(runtime(), store_id=current_store_id(), message_ids=[message_id])
+    return replayed(queued, "message", url_for(".show", message_id=message_id))
 
 
 @bp.post("/replay-dead")
 def replay_dead() -> ResponseReturnValue:
-    rt = runtime()
-    queued = outbox.replay_dead(
-        rt.engine, rt.redis, store_id=current_store_id(), grace=rt.settings.relay_grace
-    )
-    flash_replay(queued, "message")
-    return redirect(url_for(".index", status="dead"), code=303)
+    queued = outbox.replay_dead(runtime(), store_id=current_store_id())
+    return replayed(queued, "message", url_for(".index", status="dead"))

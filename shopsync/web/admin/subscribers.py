@@ -108,17 +108,15 @@ def reveal(subscriber_id: int) -> tuple[str, int]:
         )
     )
     if secrets is None:
-        return _page(403, error="That password is not right.", reveal_for=subscriber_id)
+        return _page(403, error="That password is not right.")
     return _page(secret_for=subscriber_id, secrets=secrets)
 
 
 @bp.post("/<int:subscriber_id>/test")
 def send_test(subscriber_id: int) -> ResponseReturnValue:
-    rt = runtime()
     message_id = _or_404(
         lambda: stores.send_test_event(
-            rt.engine,
-            rt.redis,
+            runtime(),
             store_id=current_store_id(),
             subscriber_id=subscriber_id,
             actor=signed_in().email,
