@@ -62,6 +62,7 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(
     cookie = sign_in(client).headers["Set-Cookie"]
     assert cookie.startswith("shopsync_session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Expires=" in cookie  # twelve hours after the last visit, not "until the browser quits"
     assert "Secure" not in cookie  # http://127.0.0.1 in tests and dev
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from flask import Flask, render_template
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
@@ -13,7 +17,9 @@ from handlers.standard import samples as standard
 from shopsync.models import Order, Shipment
 from shopsync.runtime import Runtime
 from shopsync.status_page.links import safe_link
+from shopsync.status_page.view import branding, public_order
 from shopsync.web.extensions import limiter_storage_uri
+from shopsync.web.page_headers import content_security_policy
 from tests.pages import place_order, ship, text_of
 from tests.support import StoreFixture, deliver, make_store, work_queue
 
@@ -210,3 +216,34 @@ def test_internal_reasons_and_disputes_never_reach_the_customer(
 def test_rate_limits_count_in_the_apps_redis(redis_url: str | None, storage: str) -> None:
     """The `limits` library spells a Redis socket redis+unix:// (a plain unix:// is refused)."""
     assert limiter_storage_uri(redis_url) == storage
+
+
+def test_a_store_colour_and_logo_are_used_only_when_they_are_safe() -> None:
+    def store(colour: str | None, logo: str | None) -> Any:
+        return SimpleNamespace(name="Juniper", brand_colour=colour, logo_url=logo)
+
+    light = branding(store("#ffcc00", "https://cdn.example/logo.png"))
+    assert (light.colour, light.logo_url, light.text_on_colour) == (
+        "#ffcc00",
+        "https://cdn.example/logo.png",
+        "#111111",  # dark text on a light colour
+    )
+    assert branding(store("#1f5f8b", None)).text_on_colour == "#ffffff"
+    hostile = branding(store("red;}body{display:none", "javascript:alert(1)"))
+    assert (hostile.colour, hostile.logo_url) == (None, None)
+    assert branding(store("#abc", "http://cdn.example/logo.png")).logo_url is None  # https only
+
+
+def test_the_brand_colour_style_carries_the_nonce_the_policy_allows(
+    app: Flask, runtime: Runtime, client: FlaskClient, store: StoreFixture
+) -> None:
+    order = place_order(client, runtime, store, "S-8")
+    with app.test_request_context(f"/orders/{order.public_token}"):
+        public = public_order(runtime.engine, order.public_token)
+        assert public is not None
+        coloured = replace(public, branding=replace(public.branding, colour="#0a7d3b"))
+        page = render_template("status/order.html", order=coloured, branding=coloured.branding)
+        policy = content_security_policy(images=["https://cdn.example"])
+    [nonce] = re.findall(r'<style nonce="([^"]+)">:root \{ --brand: #0a7d3b;', page)
+    assert f"style-src 'self' 'nonce-{nonce}'" in policy
+    assert "img-src 'self' https://cdn.example" in policy

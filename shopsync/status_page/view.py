@@ -37,6 +37,24 @@ class Branding:
     colour: str | None = None
     logo_url: str | None = None
 
+    @property
+    def text_on_colour(self) -> str:
+        """Black or white, whichever reads better on the brand colour (WCAG contrast)."""
+        if self.colour is None:
+            return "#ffffff"
+        white = 1.05 / (_luminance(self.colour) + 0.05)
+        black = (_luminance(self.colour) + 0.05) / 0.05
+        return "#ffffff" if white >= black else "#111111"
+
+
+def _luminance(colour: str) -> float:
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
 
 @dataclass(frozen=True)
 class Item:

@@ -53,6 +53,8 @@ def login() -> ResponseReturnValue:
         error = "That email and password do not match an account."
         return render_template("admin/login.html", next=wanted, error=error), 401
     session.clear()
+    # Permanent: the cookie expires after PERMANENT_SESSION_LIFETIME without a visit.
+    session.permanent = True
     login_user(user)
     return redirect(safe_next(wanted), code=SIGNED_IN)
 

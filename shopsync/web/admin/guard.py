@@ -25,6 +25,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import NotFound
 
 from shopsync.admin.users import AdminIdentity, stores_for
 from shopsync.admin.wakeups import Queued
@@ -51,6 +52,7 @@ def decorate_pages(bp: Blueprint) -> None:
     bp.after_request(_headers)
     bp.context_processor(page_context)
     bp.register_error_handler(CSRFError, _form_expired)
+    bp.register_error_handler(NotFound, _not_found)
 
 
 def _require_user() -> ResponseReturnValue | None:
@@ -66,6 +68,10 @@ def _headers(response: Response) -> Response:
 
 def _form_expired(_error: CSRFError) -> tuple[str, int]:
     return render_template("admin/form_expired.html"), 400
+
+
+def _not_found(_error: NotFound) -> tuple[str, int]:
+    return render_template("admin/not_found.html"), 404
 
 
 def runtime() -> Runtime:
