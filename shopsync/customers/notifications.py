@@ -16,6 +16,7 @@ moment off or the customer's order emails were turned off.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
@@ -58,6 +59,11 @@ def configure(context: EmailContext | None) -> None:
     """Set by the process's bootstrap: None when the deployment sends no email."""
     global _context  # noqa: PLW0603 - one email context per process, like its runtime
     _context = context
+
+
+def email_context() -> EmailContext | None:
+    """Where links point and the default sender; None when the deployment sends no email."""
+    return _context
 
 
 @on_finish
@@ -120,8 +126,24 @@ def recipient_of(order: Order, customer: Customer | None) -> str | None:
     return normalize_email(order.email) or (customer.email if customer else None)
 
 
+SkipRule = Callable[[Session, OutboxMessage], "str | None"]
+# Other kinds of customer email (by key prefix) say themselves why one no longer goes.
+SKIP_RULES: dict[str, SkipRule] = {}
+
+
+def register_skip_rule(prefix: str, rule: SkipRule) -> None:
+    SKIP_RULES[prefix] = rule
+
+
 def reason_to_skip(session: Session, message: OutboxMessage) -> str | None:
-    """Why a written order email should not be sent now, or None to send it."""
+    """Why a written email should not be sent now, or None to send it."""
+    for prefix, rule in SKIP_RULES.items():
+        if message.idempotency_key.startswith(prefix):
+            return rule(session, message)
+    return _reason_to_skip_order_email(session, message)
+
+
+def _reason_to_skip_order_email(session: Session, message: OutboxMessage) -> str | None:
     milestone = milestone_of_key(message.idempotency_key)
     later = superseding(milestone, _written_milestones(session, message))
     if later is not None:
