@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
+import jsonschema
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -27,6 +29,7 @@ from tests.receivers import Receiver, running_receiver
 from tests.support import StoreFixture, work_queue
 
 ACCESS_EVENTS = "access.granted,access.revoked,access.changed"
+SCHEMA = json.loads((Path(__file__).parents[1] / "docs" / "store-webhooks.schema.json").read_text())
 
 
 @pytest.fixture
@@ -64,7 +67,10 @@ def billing(client: FlaskClient, store: StoreFixture, runtime: Runtime) -> Billi
 
 
 def pushes(receiver: Receiver) -> list[tuple[str, dict[str, object]]]:
+    """What the store's system received: verified, in the documented shape."""
     assert all(d.verified for d in receiver.requests)
+    for delivery in receiver.requests:
+        jsonschema.validate(delivery.body, SCHEMA)
     return [(d.type, d.body["data"]["access"]) for d in receiver.requests]  # type: ignore[index]
 
 
@@ -261,7 +267,7 @@ def test_an_event_older_than_the_recorded_snapshot_changes_nothing(billing: Bill
 
 
 def test_older_api_versions_are_read_too(billing: Billing) -> None:
-    """Top-level periods and `subscription`, legacy plans: as older endpoints and localstripe send."""
+    """Top-level periods and subscription, legacy plans (older endpoints, localstripe)."""
     at = ago(days=1)
     billing.send(
         billing.invoice(

@@ -14,7 +14,6 @@ from shopsync.runtime import Runtime
 from tests.billing import DAY, Billing, ago
 from tests.support import make_store, work_queue
 
-
 RENEWAL = ago(hours=20).replace(microsecond=0)
 
 

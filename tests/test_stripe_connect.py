@@ -14,8 +14,8 @@ from handlers.stripe.provider import EVENT_TYPES
 from shopsync.app import create_app
 from shopsync.cli import cli
 from shopsync.config import Settings
-from shopsync.connections.stripe import finish_roll
 from shopsync.connections.jobs import services
+from shopsync.connections.stripe import finish_roll
 from shopsync.runtime import Runtime
 from shopsync.web.state import app_state
 from tests.billing import Billing, ago
