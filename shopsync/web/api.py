@@ -8,7 +8,7 @@ from flask import Blueprint, request
 
 from shopsync.clock import utcnow
 from shopsync.orders.views import order_document
-from shopsync.stores.provisioning import store_for_api_key
+from shopsync.stores.provisioning import store_id_for_api_key
 from shopsync.subscriptions.queries import BadLookup, access_answer, lookup_for
 from shopsync.web.state import app_state
 
@@ -36,8 +36,7 @@ def authenticated_store_id() -> int | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    store = store_for_api_key(app_state().runtime.engine, token.strip())
-    return None if store is None else store.id
+    return store_id_for_api_key(app_state().runtime.engine, token.strip())
 
 
 @bp.get("/access")
