@@ -49,7 +49,9 @@ def two_attempt_runtime(environ: dict[str, str]) -> Iterator[tuple[FlaskClient, 
 
 
 def action_required_event() -> dict[str, object]:
-    invoice = samples.invoice(amount=2000, status="open", subscription_id="sub_1", invoice_id="in_1")
+    invoice = samples.invoice(
+        amount=2000, status="open", subscription_id="sub_1", invoice_id="in_1"
+    )
     return samples.event(FAILING_TYPE, invoice, livemode=True)
 
 
