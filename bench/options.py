@@ -36,6 +36,7 @@ class Options:
     max_ingest_rate: float  # sizes the pool of distinct signed events for (b) and (c)
     profile: bool
     keep_logs: bool
+    access_only: bool = False
 
     @property
     def settle_timeout(self) -> float:
@@ -61,6 +62,9 @@ def parse(argv: list[str] | None = None) -> Options:
     )
     parser.add_argument("--keep-logs", action="store_true", help="keep server logs")
     parser.add_argument(
+        "--access-only", action="store_true", help="run only (h), the access answers"
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=1,
@@ -84,4 +88,5 @@ def parse(argv: list[str] | None = None) -> Options:
         max_ingest_rate=2500.0,
         profile=args.profile,
         keep_logs=args.keep_logs,
+        access_only=args.access_only,
     )

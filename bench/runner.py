@@ -18,7 +18,7 @@ from typing import Any
 
 import psutil  # type: ignore[import-untyped]
 
-from bench import infra, profiling, report, scenarios
+from bench import access, infra, profiling, report, scenarios
 from bench.options import (
     RESULTS_DIR,
     TARGET_ACK_P99_MS,
@@ -120,6 +120,9 @@ def run(opts: Options, stack: ExitStack, results: dict[str, Any], stamp: str) ->
         results[name] = outcome
         load[name] = scenarios.machine_load()
 
+    if opts.access_only:
+        step("h_access", access.access_answers(bench, scenarios.start_shopsync(bench)))
+        return
     step("a_bare", scenarios.bare(bench))
     step("b_naive", scenarios.naive(bench))
     target = scenarios.start_shopsync(bench)
@@ -128,6 +131,7 @@ def run(opts: Options, stack: ExitStack, results: dict[str, Any], stamp: str) ->
     step("d_drain", scenarios.drain(bench, target))
     step("e_end_to_end", scenarios.end_to_end(bench, target))
     step("g_exactly_once", scenarios.exactly_once(bench, target))
+    step("h_access", access.access_answers(bench, target))
     results["f_peak_rss_mb"] = {
         "web_bare": results["a_bare"]["peak_rss_mb"],
         "web_naive": results["b_naive"]["peak_rss_mb"],
@@ -260,6 +264,18 @@ def build_table(results: dict[str, Any]) -> str:
         notes.append(
             f"(g) {audit['verdict']}: problems {bad or 'none'}; {dup['sent']} redelivered "
             f"duplicates, {dup['not_answered_duplicate']} not answered 'duplicate'"
+        )
+    answers = results.get("h_access")
+    if answers:
+        rows.append(
+            report.Row(
+                scenario=f"(h) access answers, {answers['customers']:,} customers",
+                rate=f"{answers['rate']:,.0f} req/s",
+                ack=report.triple(answers["latency_ms"]),
+                non_2xx=str(sum(v for s, v in answers["statuses"].items() if s != "200")),
+                target=f"p99<={answers['target_p99_ms']:.0f}ms at 200/s",
+                met=report.verdict(answers["met"]),
+            )
         )
     code = results.get("code", {})
     if code:

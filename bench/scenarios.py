@@ -254,7 +254,8 @@ def shopsync_env(b: Bench, port: int) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(36),
         DATABASE_URL=b.db.url,
         REDIS_URL=REDIS_URL,
-        PUBLIC_URL=f"http://{HOST}:{port}",
+        # Production wants https; only the paths of the URLs it builds are used here.
+        PUBLIC_URL="https://shopsync-bench.invalid",
         SHOPSYNC_INSTANCE_PATH=str(b.work / "instance"),
     )
     return env

@@ -15,9 +15,14 @@ from shopsync.runtime import Runtime, activate
 def start(settings: Settings | None = None) -> Runtime:
     """Build and activate this process's runtime (settings from the environment if None)."""
     from handlers import load_all
+    from shopsync.connections import stripe as stripe_connection
+    from shopsync.connections.stripe_api import StripeApi
     from shopsync.customers import notifications  # registers its finisher
     from shopsync.customers.letters import EmailContext
     from shopsync.orders import announcements  # noqa: F401 - registers its finisher
+    from shopsync.subscriptions import announcements as access_announcements  # noqa: F401
+    from shopsync.subscriptions import answers, cache, emails  # noqa: F401 - skip rule
+    from shopsync.subscriptions.jobs import schedule_check
 
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
@@ -28,4 +33,15 @@ def start(settings: Settings | None = None) -> Runtime:
         if settings.smtp_url
         else None
     )
-    return activate(Runtime(settings))
+    runtime = activate(Runtime(settings))
+    if settings.redis_url is not None:
+        cache.configure(lambda: runtime.redis)
+        answers.configure(schedule_check)
+    else:
+        cache.configure(None)
+        answers.configure(None)
+    stripe_connection.configure(
+        StripeApi(base=settings.stripe_api_base, timeout=settings.outbound_timeout_seconds),
+        runtime.vault,
+    )
+    return runtime

@@ -68,6 +68,8 @@ class Settings:
     secret_key_fallbacks: tuple[str, ...] = ()
     # The sender of emails for stores that set none of their own.
     email_from: str = "orders@localhost"
+    # Where the Stripe API is (None: Stripe's own); tests point it at a stand-in.
+    stripe_api_base: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -125,6 +127,9 @@ class Settings:
             ),
             **_tuning(source),
             email_from=_parse_email_from(source.get("SHOPSYNC_EMAIL_FROM"), public_url),
+            stripe_api_base=_parse_optional_url(
+                "STRIPE_API_BASE", source.get("STRIPE_API_BASE"), ("http", "https")
+            ),
         )
 
 

@@ -49,7 +49,10 @@ def two_attempt_runtime(environ: dict[str, str]) -> Iterator[tuple[FlaskClient, 
 
 
 def action_required_event() -> dict[str, object]:
-    return samples.event(FAILING_TYPE, {"id": "in_1", "object": "invoice"}, livemode=True)
+    invoice = samples.invoice(
+        amount=2000, status="open", subscription_id="sub_1", invoice_id="in_1"
+    )
+    return samples.event(FAILING_TYPE, invoice, livemode=True)
 
 
 def test_deterministic_failure_is_retried_then_dead_then_replayed_after_a_fix(

@@ -53,6 +53,7 @@ EVENT_TYPES = frozenset(
         "charge.dispute.created",
         "charge.dispute.closed",
         "invoice.paid",
+        "invoice.payment_succeeded",
         "invoice.payment_failed",
         "invoice.payment_action_required",
         "customer.subscription.created",
@@ -61,6 +62,7 @@ EVENT_TYPES = frozenset(
         "customer.subscription.trial_will_end",
         "customer.subscription.paused",
         "customer.subscription.resumed",
+        "entitlements.active_entitlement_summary.updated",
     }
 )
 

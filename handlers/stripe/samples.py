@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 API_VERSION = "2025-09-30.clover"
+DAY = 24 * 3600
 
 
 def event(
@@ -129,36 +130,146 @@ def refund_object(*, amount: int, intent_id: str, status: str = "succeeded") -> 
     }
 
 
-def invoice(*, amount: int, status: str = "paid", subscription_id: str) -> dict[str, Any]:
-    """An invoice of a current API version: its subscription sits under `parent`."""
-    return {
-        "id": "in_" + secrets.token_hex(12),
+def invoice(
+    *,
+    amount: int,
+    status: str = "paid",
+    subscription_id: str,
+    customer: str | None = None,
+    email: str = "jenny.rosen@example.com",
+    invoice_id: str | None = None,
+    created: int | None = None,
+    billing_reason: str = "subscription_cycle",
+    period: tuple[int, int] | None = None,
+    legacy: bool = False,
+) -> dict[str, Any]:
+    """An invoice of a current API version (its subscription under `parent`), or of an
+    older one (`legacy`: a top-level `subscription`, as older endpoints and localstripe send).
+    """
+    invoice_id = invoice_id or "in_" + secrets.token_hex(12)
+    created = created or int(time.time())
+    start, end = period or (created, created + 30 * DAY)
+    line = {
+        "id": "il_" + secrets.token_hex(8),
+        "object": "line_item",
+        "amount": amount,
+        "currency": "usd",
+        "period": {"start": start, "end": end},
+        "quantity": 1,
+        "parent": {
+            "type": "subscription_item_details",
+            "subscription_item_details": {"subscription": subscription_id, "proration": False},
+        },
+    }
+    body: dict[str, Any] = {
+        "id": invoice_id,
         "object": "invoice",
         "amount_due": amount,
         "amount_paid": amount if status == "paid" else 0,
+        "amount_remaining": 0 if status == "paid" else amount,
+        "attempt_count": 1,
+        "billing_reason": billing_reason,
+        "created": created,
         "currency": "usd",
-        "customer": "cus_" + secrets.token_hex(7),
+        "customer": customer or "cus_" + secrets.token_hex(7),
+        "customer_email": email,
+        "customer_name": "Jenny Rosen",
+        "hosted_invoice_url": f"https://invoice.stripe.com/i/acct_sim/test_{invoice_id}",
+        "lines": {"object": "list", "data": [line], "has_more": False},
+        "number": "SIM-" + invoice_id[-4:].upper(),
         "status": status,
-        "parent": {
-            "type": "subscription_details",
-            "subscription_details": {"subscription": subscription_id, "metadata": {}},
+        "status_transitions": {
+            "finalized_at": created,
+            "paid_at": created if status == "paid" else None,
         },
     }
+    if legacy:
+        body["subscription"] = subscription_id
+    else:
+        body["parent"] = {
+            "type": "subscription_details",
+            "subscription_details": {"subscription": subscription_id, "metadata": {}},
+        }
+    return body
 
 
-def subscription(*, status: str = "active", subscription_id: str) -> dict[str, Any]:
-    period_end = int(time.time()) + 30 * 24 * 3600
-    return {
+def subscription(
+    *,
+    status: str = "active",
+    subscription_id: str,
+    customer: str | None = None,
+    period: tuple[int, int] | None = None,
+    lookup_key: str | None = "pro_monthly",
+    cancel_at_period_end: bool = False,
+    cancel_at: int | None = None,
+    trial_end: int | None = None,
+    pause_collection: dict[str, Any] | None = None,
+    latest_invoice: str | None = None,
+    start_date: int | None = None,
+    legacy: bool = False,
+) -> dict[str, Any]:
+    """A subscription of a current API version (periods on the items, a price with a
+    lookup key), or of an older one (`legacy`: top-level periods, a `plan`)."""
+    now = int(time.time())
+    start, end = period or (now, now + 30 * DAY)
+    price = {
+        "id": "price_sim_pro",
+        "object": "price",
+        "lookup_key": lookup_key,
+        "product": "prod_sim_pro",
+        "recurring": {"interval": "month", "interval_count": 1},
+        "unit_amount": 2000,
+    }
+    item: dict[str, Any] = {
+        "id": "si_" + secrets.token_hex(7),
+        "object": "subscription_item",
+        "quantity": 1,
+    }
+    body: dict[str, Any] = {
         "id": subscription_id,
         "object": "subscription",
-        "customer": "cus_" + secrets.token_hex(7),
+        "customer": customer or "cus_" + secrets.token_hex(7),
         "status": status,
-        "cancel_at_period_end": False,
-        "items": {
-            "object": "list",
-            "data": [{"id": "si_" + secrets.token_hex(7), "current_period_end": period_end}],
-        },
+        "cancel_at_period_end": cancel_at_period_end,
+        "cancel_at": cancel_at,
+        "canceled_at": now if status == "canceled" else None,
+        "ended_at": now if status == "canceled" else None,
+        "created": start_date or start,
+        "start_date": start_date or start,
+        "trial_end": trial_end,
+        "pause_collection": pause_collection,
+        "latest_invoice": latest_invoice,
+        "items": {"object": "list", "data": [item], "has_more": False},
         "metadata": {},
+    }
+    if legacy:
+        item["plan"] = {"id": "pro-plan", "object": "plan", "product": "prod_sim_pro"}
+        body.update(current_period_start=start, current_period_end=end)
+    else:
+        item.update(price=price, current_period_start=start, current_period_end=end)
+    return body
+
+
+def entitlement_summary(customer: str, lookup_keys: list[str]) -> dict[str, Any]:
+    return {
+        "object": "entitlements.active_entitlement_summary",
+        "customer": customer,
+        "entitlements": {
+            "object": "list",
+            "data": [
+                {
+                    "id": "ent_test_" + secrets.token_hex(8),
+                    "object": "entitlements.active_entitlement",
+                    "feature": "feat_test_" + secrets.token_hex(8),
+                    "livemode": False,
+                    "lookup_key": key,
+                }
+                for key in lookup_keys
+            ],
+            "has_more": False,
+            "url": f"/v1/customer/{customer}/entitlements",
+        },
+        "livemode": False,
     }
 
 
@@ -167,6 +278,8 @@ def sample_objects(order_id: str) -> dict[str, dict[str, Any]]:
     amount = 4200
     intent_id = f"pi_sim_{order_id}"
     sub_id = f"sub_sim_{order_id}"
+    # One customer per simulated order, so its subscription events find each other.
+    customer = f"cus_sim_{order_id}"
     session = checkout_session(order_id, amount=amount, intent_id=intent_id)
     intent = payment_intent(order_id, amount=amount, intent_id=intent_id)
     return {
@@ -188,15 +301,25 @@ def sample_objects(order_id: str) -> dict[str, dict[str, Any]]:
         "refund.failed": refund_object(amount=amount, intent_id=intent_id, status="failed"),
         "charge.dispute.created": dispute(amount=amount, intent_id=intent_id),
         "charge.dispute.closed": dispute(amount=amount, intent_id=intent_id, status="won"),
-        "invoice.paid": invoice(amount=amount, subscription_id=sub_id),
-        "invoice.payment_failed": invoice(amount=amount, status="open", subscription_id=sub_id),
+        "invoice.paid": invoice(amount=amount, subscription_id=sub_id, customer=customer),
+        "invoice.payment_succeeded": invoice(
+            amount=amount, subscription_id=sub_id, customer=customer
+        ),
+        "invoice.payment_failed": invoice(
+            amount=amount, status="open", subscription_id=sub_id, customer=customer
+        ),
         "invoice.payment_action_required": invoice(
-            amount=amount, status="open", subscription_id=sub_id
+            amount=amount, status="open", subscription_id=sub_id, customer=customer
         ),
         **{
-            f"customer.subscription.{change}": subscription(status=status, subscription_id=sub_id)
+            f"customer.subscription.{change}": subscription(
+                status=status, subscription_id=sub_id, customer=customer
+            )
             for change, status in SUBSCRIPTION_SAMPLES.items()
         },
+        "entitlements.active_entitlement_summary.updated": entitlement_summary(
+            customer, ["pro_monthly"]
+        ),
     }
 
 

@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 
 from shopsync.cli import (
+    access,
     admin,
     db,
     dev,
@@ -22,6 +23,7 @@ from shopsync.cli import (
     secrets,
     simulate,
     stores,
+    stripe,
     subscribers,
     worker,
 )
@@ -37,10 +39,14 @@ def cli() -> None:
     """shopsync: webhook order sync for online stores."""
 
 
-for _module in (db, stores, worker, dev, events, outbox, simulate, secrets, admin):
+for _module in (db, stores, worker, dev, events, outbox, simulate, secrets, admin, stripe, access):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
-for _command in (*subscribers.STORE_COMMANDS, *notifications.STORE_COMMANDS):
+for _command in (
+    *subscribers.STORE_COMMANDS,
+    *notifications.STORE_COMMANDS,
+    *access.STORE_COMMANDS,
+):
     stores.store.add_command(_command)
 
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from shopsync.cli.project import open_project
 from shopsync.outbox.http import TargetPolicy
 from shopsync.stores import subscribers
-from shopsync.stores.subscribers import ORDER_EVENT_TYPES, InvalidSubscriber
+from shopsync.stores.subscribers import EVENT_TYPES, InvalidSubscriber
 
 T = TypeVar("T")
 
@@ -23,7 +23,7 @@ T = TypeVar("T")
     "--events",
     default="*",
     show_default=True,
-    help=f"Comma-separated: {', '.join(ORDER_EVENT_TYPES)}; or * for all.",
+    help=f"Comma-separated: {', '.join(EVENT_TYPES)}; or * for all.",
 )
 def add_subscriber(store_id: int, url: str, events: str) -> None:
     """Send STORE_ID's order webhooks to URL, signed with a new secret (shown once)."""

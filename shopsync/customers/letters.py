@@ -84,58 +84,78 @@ def compose(
     """The email as the outbox stores it: headers and both parts, ready to send."""
     values = _template_values(context, letter)
     template = MOMENT_FOR_MILESTONE[letter.milestone].value
-    sender = _sender(context, letter)
+    envelope = Envelope(letter.store_name, letter.settings, letter.recipient)
     return {
         "milestone": letter.milestone.value,
-        "from": str(sender),
-        "to": letter.recipient,
-        "reply_to": letter.settings.reply_to or "",
-        "subject": values["subject"],
-        "date": format_datetime(at),
-        "message_id": message_id(context, key, sender.domain),
-        "text": _environment().get_template(f"{template}.txt").render(values),
-        "html": _environment().get_template(f"{template}.html").render(values),
+        **envelope.render(context, template, values, key=key, at=at),
     }
 
 
 @dataclass(frozen=True)
-class StatusLinkLetter:
-    """The link to an order's status page, sent because its customer asked for it."""
+class Envelope:
+    """Who an email is from and to, for any kind of customer email."""
 
     store_name: str
     settings: StoreSettings
-    order: Order
     recipient: str
+
+    def render(
+        self,
+        context: EmailContext,
+        template: str,
+        values: dict[str, Any],
+        *,
+        key: str,
+        at: datetime,
+    ) -> dict[str, str]:
+        """Headers and both parts, as the outbox stores them."""
+        sender = self.sender(context)
+        return {
+            "from": str(sender),
+            "to": self.recipient,
+            "reply_to": self.settings.reply_to or "",
+            "subject": values["subject"],
+            "date": format_datetime(at),
+            "message_id": message_id(context, key, sender.domain),
+            "text": _environment().get_template(f"{template}.txt").render(values),
+            "html": _environment().get_template(f"{template}.html").render(values),
+        }
+
+    def sender(self, context: EmailContext) -> Address:
+        address = self.settings.email_from or context.default_from
+        name = self.settings.email_from_name or self.store_name
+        return Address(display_name=name, addr_spec=address)
+
+    def store_values(self) -> dict[str, Any]:
+        """The store as the templates show it: name, colours, logo."""
+        colour = brand_colour(self.settings)
+        return {
+            "name": self.store_name,
+            "colour": colour,
+            "text_colour": _text_on(colour),
+            "link_colour": colour if _text_on(colour) == "#ffffff" else "#1d4ed8",
+            "logo_url": web_url(self.settings.logo_url),
+        }
 
 
 def compose_status_link(
-    context: EmailContext, letter: StatusLinkLetter, *, key: str, at: datetime
+    context: EmailContext, envelope: Envelope, order: Order, *, key: str, at: datetime
 ) -> dict[str, str]:
-    """The "find my order" email, stored like every other: headers and both parts."""
-    label = order_label(letter.order)
-    sender = _sender_for(context, letter.settings, letter.store_name)
+    """The "find my order" email: the status page link the customer asked for."""
+    label = order_label(order)
     values: dict[str, Any] = {
         "subject": f"Your link to order {label}",
         "headline": "Follow your order",
         "customer_name": None,
-        "store": _store_values(letter.store_name, letter.settings),
+        "store": envelope.store_values(),
         "order": {
             "label": label,
-            "status_url": context.status_url(letter.order),
+            "status_url": context.status_url(order),
             "lines": [],
             "total": None,
         },
     }
-    return {
-        "from": str(sender),
-        "to": letter.recipient,
-        "reply_to": letter.settings.reply_to or "",
-        "subject": str(values["subject"]),
-        "date": format_datetime(at),
-        "message_id": message_id(context, key, sender.domain),
-        "text": _environment().get_template("status_link.txt").render(values),
-        "html": _environment().get_template("status_link.html").render(values),
-    }
+    return envelope.render(context, "status_link", values, key=key, at=at)
 
 
 def message_id(context: EmailContext, key: str, domain: str) -> str:
@@ -148,53 +168,32 @@ def order_label(order: Order) -> str:
     return order.number or f"#{order.external_id}"
 
 
-def _sender(context: EmailContext, letter: OrderLetter) -> Address:
-    return _sender_for(context, letter.settings, letter.store_name)
-
-
-def _sender_for(context: EmailContext, settings: StoreSettings, store_name: str) -> Address:
-    address = settings.email_from or context.default_from
-    name = settings.email_from_name or store_name
-    return Address(display_name=name, addr_spec=address)
-
-
-def _store_values(store_name: str, settings: StoreSettings) -> dict[str, Any]:
-    colour = brand_colour(settings)
-    return {
-        "name": store_name,
-        "colour": colour,
-        "text_colour": _text_on(colour),
-        "link_colour": colour if _text_on(colour) == "#ffffff" else "#1d4ed8",
-        "logo_url": _web_url(settings.logo_url),
-    }
-
-
 def _template_values(context: EmailContext, letter: OrderLetter) -> dict[str, Any]:
     order, label = letter.order, order_label(letter.order)
     return {
         "subject": SUBJECTS[letter.milestone].format(label=label),
         "headline": HEADLINES[letter.milestone],
         "customer_name": letter.customer_name,
-        "store": _store_values(letter.store_name, letter.settings),
+        "store": Envelope(letter.store_name, letter.settings, letter.recipient).store_values(),
         "order": {
             "label": label,
             "status_url": context.status_url(order),
-            "total": _money(order.total_amount, order.currency),
+            "total": money(order.total_amount, order.currency),
             "lines": [_item(item, order.currency) for item in letter.line_items],
         },
         "shipments": [_parcel(shipment) for shipment in letter.shipments],
         "partial": letter.milestone is Milestone.PARTIALLY_SHIPPED,
         "refund": {
-            "amount": _money(order.refunded_amount, order.currency) or "",
+            "amount": money(order.refunded_amount, order.currency) or "",
             "full": order.payment_status == Payment.REFUNDED,
         },
-        "payment_url": _web_url(order.payment_url),
+        "payment_url": web_url(order.payment_url),
     }
 
 
 def _item(item: OrderLineItem, currency: str | None) -> dict[str, Any]:
-    each = _money(item.unit_amount, currency)
-    line = _money(item.unit_amount * item.quantity, currency) if item.unit_amount else None
+    each = money(item.unit_amount, currency)
+    line = money(item.unit_amount * item.quantity, currency) if item.unit_amount else None
     return {"name": item.name, "quantity": item.quantity, "amount": line or each}
 
 
@@ -202,15 +201,16 @@ def _parcel(shipment: Shipment) -> dict[str, str | None]:
     return {
         "carrier": shipment.carrier,
         "tracking_number": shipment.tracking_number,
-        "tracking_url": _web_url(shipment.tracking_url),
+        "tracking_url": web_url(shipment.tracking_url),
     }
 
 
-def _money(amount: int | None, currency: str | None) -> str | None:
+def money(amount: int | None, currency: str | None) -> str | None:
     return format_amount(amount, currency) if amount is not None and currency else None
 
 
-def _web_url(value: str | None) -> str | None:
+def web_url(value: str | None) -> str | None:
+    """A link from stored data, through the one filter (http/https only)."""
     return safe_web_url(value, column_limit(Shipment, "tracking_url"))
 
 

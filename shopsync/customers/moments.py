@@ -15,6 +15,10 @@ and off by the names in the middle column.
     refunded             refunded
     canceled             canceled
 
+Subscriptions have five more (subscription_started, subscription_renewed,
+subscription_payment_failed, trial_ending, subscription_canceled): see
+shopsync.subscriptions.emails.
+
 Supersede rule: an email still waiting to be sent is skipped when an email for a later
 moment of the same progress has been written for the order, so an order that jumps
 from paid to delivered gets "delivered", not three emails in a burst. Refunds and
@@ -36,6 +40,12 @@ class EmailMoment(StrEnum):
     DELIVERED = "delivered"
     REFUNDED = "refunded"
     CANCELED = "canceled"
+    # Subscriptions (shopsync.subscriptions.emails): once per subscription, invoice or trial.
+    SUBSCRIPTION_STARTED = "subscription_started"
+    SUBSCRIPTION_RENEWED = "subscription_renewed"
+    SUBSCRIPTION_PAYMENT_FAILED = "subscription_payment_failed"
+    TRIAL_ENDING = "trial_ending"
+    SUBSCRIPTION_CANCELED = "subscription_canceled"
 
 
 MOMENT_FOR_MILESTONE = {
@@ -73,10 +83,6 @@ SUPERSEDED_BY: dict[Milestone, frozenset[Milestone]] = {
 def email_key(order_id: int, milestone: str) -> str:
     """The outbox key of an order's email for a milestone: once per (order, moment)."""
     return f"email:order:{order_id}:{milestone}"
-
-
-def is_moment_key(key: str) -> bool:
-    return key.startswith("email:order:")
 
 
 def milestone_of_key(key: str) -> str:

@@ -16,6 +16,7 @@ moment off or the customer's order emails were turned off.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
@@ -26,15 +27,14 @@ from shopsync.customers.customers import normalize_email
 from shopsync.customers.email_settings import moments_off, settings_of
 from shopsync.customers.letters import (
     EmailContext,
+    Envelope,
     OrderLetter,
-    StatusLinkLetter,
     compose,
     compose_status_link,
 )
 from shopsync.customers.moments import (
     MOMENT_FOR_MILESTONE,
     email_key,
-    is_moment_key,
     milestone_of_key,
     superseding,
 )
@@ -65,6 +65,11 @@ def configure(context: EmailContext | None) -> None:
     """Set by the process's bootstrap: None when the deployment sends no email."""
     global _context  # noqa: PLW0603 - one email context per process, like its runtime
     _context = context
+
+
+def email_context() -> EmailContext | None:
+    """Where links point and the default sender; None when the deployment sends no email."""
+    return _context
 
 
 @on_finish
@@ -122,6 +127,9 @@ def _write(
     )
 
 
+STATUS_LINK_KEY_PREFIX = "email:find_my_order:"
+
+
 def write_status_link(work: UnitOfWork, order: Order, *, recipient: str, key: str) -> bool:
     """Email an order's status page link to `recipient`; False when no email is sent here.
 
@@ -131,13 +139,8 @@ def write_status_link(work: UnitOfWork, order: Order, *, recipient: str, key: st
     context = _context
     if context is None:
         return False
-    letter = StatusLinkLetter(
-        store_name=work.store.name,
-        settings=settings_of(work.session, work.store_id),
-        order=order,
-        recipient=recipient,
-    )
-    payload = compose_status_link(context, letter, key=key, at=utcnow())
+    envelope = Envelope(work.store.name, settings_of(work.session, work.store_id), recipient)
+    payload = compose_status_link(context, envelope, order, key=key, at=utcnow())
     post(
         work,
         kind=OutboxKind.EMAIL,
@@ -155,14 +158,29 @@ def recipient_of(order: Order, customer: Customer | None) -> str | None:
     return normalize_email(order.email) or (customer.email if customer else None)
 
 
-def reason_to_skip(session: Session, message: OutboxMessage) -> str | None:
-    """Why a written order email should not be sent now, or None to send it.
+SkipRule = Callable[[Session, OutboxMessage], "str | None"]
+# Other kinds of customer email (by key prefix) say themselves why one no longer goes.
+SKIP_RULES: dict[str, SkipRule] = {}
 
-    Only emails about an order's moments can be superseded or turned off; one a customer
-    asked for (their status link) always goes.
-    """
-    if not is_moment_key(message.idempotency_key):
-        return None
+
+def register_skip_rule(prefix: str, rule: SkipRule) -> None:
+    SKIP_RULES[prefix] = rule
+
+
+def _asked_for(_session: Session, _message: OutboxMessage) -> str | None:
+    """An email the customer asked for (their status link) always goes."""
+    return None
+
+
+def reason_to_skip(session: Session, message: OutboxMessage) -> str | None:
+    """Why a written email should not be sent now, or None to send it."""
+    for prefix, rule in SKIP_RULES.items():
+        if message.idempotency_key.startswith(prefix):
+            return rule(session, message)
+    return _reason_to_skip_order_email(session, message)
+
+
+def _reason_to_skip_order_email(session: Session, message: OutboxMessage) -> str | None:
     milestone = milestone_of_key(message.idempotency_key)
     later = superseding(milestone, _written_milestones(session, message))
     if later is not None:
@@ -189,3 +207,6 @@ def _written_milestones(session: Session, message: OutboxMessage) -> set[str]:
 def _children(session: Session, model: type[OrderLineItem] | type[Shipment], order_id: int) -> list:  # type: ignore[type-arg]
     statement = select(model).where(model.order_id == order_id).order_by(col(model.id))
     return list(session.exec(statement))
+
+
+register_skip_rule(STATUS_LINK_KEY_PREFIX, _asked_for)

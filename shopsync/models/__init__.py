@@ -1,6 +1,7 @@
 """Tables. Every row belongs to a store; import from here, not from the submodules."""
 
 from shopsync.models.admin import AdminUser, AdminUserStore
+from shopsync.models.connections import StripeConnection
 from shopsync.models.customers import Customer, CustomerIdentity
 from shopsync.models.inbox import EventStatus, WebhookEvent
 from shopsync.models.orders import (
@@ -14,12 +15,13 @@ from shopsync.models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from shopsync.models.store_settings import StoreSettings
 from shopsync.models.stores import Store, WebhookEndpoint
 from shopsync.models.subscribers import StoreSubscriber
-from shopsync.models.subscriptions import Subscription
+from shopsync.models.subscriptions import CustomerAccess, Subscription
 
 __all__ = [
     "AdminUser",
     "AdminUserStore",
     "Customer",
+    "CustomerAccess",
     "CustomerIdentity",
     "EventStatus",
     "Order",
@@ -32,6 +34,7 @@ __all__ = [
     "Store",
     "StoreSettings",
     "StoreSubscriber",
+    "StripeConnection",
     "Subscription",
     "TimelineEntry",
     "WebhookEndpoint",

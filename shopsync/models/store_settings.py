@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Integer, String
+from sqlmodel import Column, Field, SQLModel
 
 from shopsync.clock import utcnow
 
 DEFAULT_MAX_EMAIL_AGE_DAYS = 3
+DEFAULT_GRACE_DAYS = 3
 
 
 class StoreSettings(SQLModel, table=True):
@@ -29,4 +31,14 @@ class StoreSettings(SQLModel, table=True):
     # Events older than this (by the provider's clock) send no email: a replay of last
     # month's events tells customers nothing new.
     email_max_age_days: int = DEFAULT_MAX_EMAIL_AGE_DAYS
+    # Access: days a past_due subscription keeps access after its failed payment.
+    access_grace_days: int = Field(
+        default=DEFAULT_GRACE_DAYS, sa_column=Column(Integer, nullable=False, server_default="3")
+    )
+    # Where a customer's features come from: "lookup_keys" (each price's lookup key) or
+    # "entitlements" (Stripe's active entitlement summary).
+    features_source: str = Field(
+        default="lookup_keys",
+        sa_column=Column(String(20), nullable=False, server_default="lookup_keys"),
+    )
     updated_at: datetime = Field(default_factory=utcnow)

@@ -55,3 +55,24 @@ class ShipmentStatus(StrEnum):
     RETURNED = "returned"
     # A carrier status shopsync does not know: recorded, never ranked.
     UNKNOWN = "unknown"
+
+
+class SubscriptionStatus(StrEnum):
+    """Stripe's subscription statuses, as stored."""
+
+    INCOMPLETE = "incomplete"
+    INCOMPLETE_EXPIRED = "incomplete_expired"
+    TRIALING = "trialing"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELED = "canceled"
+    UNPAID = "unpaid"
+    PAUSED = "paused"
+
+
+class InvoiceOutcome(StrEnum):
+    """How a subscription's newest invoice stands; paid is final for that invoice."""
+
+    PAID = "paid"
+    FAILED = "failed"
+    ACTION_REQUIRED = "action_required"

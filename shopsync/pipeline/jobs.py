@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from shopsync import runtime, waits
+from shopsync.connections import jobs as connection_jobs
 from shopsync.outbox import jobs as outbox_jobs
 from shopsync.pipeline import inbox, redaction
 from shopsync.pipeline.processing import RetryPolicy, process_batch
@@ -28,6 +29,7 @@ from shopsync.pipeline.queue import (
     get_queue,
 )
 from shopsync.pipeline.registry import registry
+from shopsync.subscriptions import jobs as access_jobs
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,9 @@ def relay() -> int:
         log.info("relay re-queued %d events", len(ids))
         wake_workers(rt.redis, ids)
     sent = outbox_jobs.relay_outbox()
+    # Access that ended by time alone, when its scheduled check was lost.
+    sent += access_jobs.relay_due()
+    connection_jobs.relay_due()
     # Last, so a long retention pass never delays a wake-up.
     redaction.redact_if_due(rt)
     return len(ids) + sent

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, select
 
 from shopsync.clock import utcnow
-from shopsync.customers.notifications import write_status_link
+from shopsync.customers.notifications import STATUS_LINK_KEY_PREFIX, write_status_link
 from shopsync.models import Order
 from shopsync.work import Cause, unit_of_work
 
@@ -62,6 +62,6 @@ def _post_link(engine: Engine, order: Order, address: str) -> list[int]:
     window = int(utcnow().timestamp() // RESEND_WINDOW.total_seconds())
     recipient = order.email or address
     with unit_of_work(engine, store_id=order.store_id, cause=Cause.customer(TEMPLATE)) as work:
-        key = f"email:{TEMPLATE}:{order.id}:{window}"
+        key = f"{STATUS_LINK_KEY_PREFIX}{order.id}:{window}"
         write_status_link(work, order, recipient=recipient, key=key)
     return work.posted

@@ -12,10 +12,11 @@ from sqlmodel import SQLModel
 from shopsync.crypto import Vault
 from shopsync.db import transaction
 from shopsync.errors import SecretsUnreadable
-from shopsync.models import WebhookEndpoint
+from shopsync.models import StripeConnection, WebhookEndpoint
 
 ENCRYPTED_COLUMNS: tuple[tuple[type[SQLModel], tuple[str, ...]], ...] = (
     (WebhookEndpoint, ("key_encrypted", "secrets_encrypted")),
+    (StripeConnection, ("api_key_encrypted",)),
 )
 # Rows the readiness probe decrypts per table: the newest ones, enough to notice a
 # changed key without reading the whole table.
@@ -31,10 +32,11 @@ def rotate_stored_secrets(engine: Engine, vault: Vault) -> int:
     with transaction(engine) as session:
         for model, names in ENCRYPTED_COLUMNS:
             table, columns = _table(model), [_column(model, n) for n in names]
-            rows = session.execute(select(table.c.id, *columns)).all()
+            key = _primary_key(model)
+            rows = session.execute(select(key.label("pk"), *columns)).all()
             for row in rows:
                 values = {name: vault.rotate(getattr(row, name)) for name in names}
-                session.execute(update(table).where(table.c.id == row.id).values(**values))
+                session.execute(update(table).where(key == row.pk).values(**values))
                 count += len(values)
     return count
 
@@ -43,9 +45,8 @@ def stored_secrets_decrypt(engine: Engine, vault: Vault) -> bool:
     """Whether the newest few encrypted values decrypt with SECRET_KEY or a fallback."""
     with engine.connect() as connection:
         for model, names in ENCRYPTED_COLUMNS:
-            table = _table(model)
             columns = [_column(model, n) for n in names]
-            newest = select(*columns).order_by(table.c.id.desc()).limit(PROBE_ROWS)
+            newest = select(*columns).order_by(_primary_key(model).desc()).limit(PROBE_ROWS)
             for row in connection.execute(newest):
                 try:
                     for value in row:
@@ -62,4 +63,9 @@ def _table(model: type[SQLModel]) -> Table:
 
 def _column(model: type[SQLModel], name: str) -> Column[str]:
     column: Column[str] = _table(model).c[name]
+    return column
+
+
+def _primary_key(model: type[SQLModel]) -> Column[int]:
+    column: Column[int] = next(iter(_table(model).primary_key.columns))
     return column

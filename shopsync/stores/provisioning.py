@@ -193,3 +193,15 @@ def store_for_api_key(engine: Engine, api_key: str) -> Store | None:
     if store is None or not same_secret(store.api_key_hash, key_hash):
         return None
     return store
+
+
+def store_id_for_api_key(engine: Engine, api_key: str) -> int | None:
+    """The id of the store owning this API key: one indexed Core query, no ORM (page-view path)."""
+    key_hash = sha256_hex(api_key)
+    query = select(Store.id, Store.api_key_hash).where(Store.api_key_hash == key_hash)
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    if row is None or not same_secret(row.api_key_hash, key_hash):
+        return None
+    store_id: int = row.id
+    return store_id

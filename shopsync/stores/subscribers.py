@@ -1,4 +1,4 @@
-"""The store's subscribers: its own systems' URLs that receive signed order webhooks.
+"""The store's subscribers: its own systems' URLs that receive signed order and access webhooks.
 
 Each subscriber has its own Standard Webhooks secrets (`whsec_` + base64, generated
 here, encrypted at rest), newest first; while a secret is rolled, deliveries carry one
@@ -30,6 +30,7 @@ SECRET_BYTES = 32
 ALL_EVENTS = "*"
 DISABLE_AFTER = timedelta(days=3)
 MAX_SECRETS = 3
+ENABLED_CACHE = "shopsync.enabled_subscribers"
 
 # What shopsync tells subscribers about; a subscriber picks some or all ("*").
 ORDER_EVENT_TYPES = (
@@ -41,6 +42,9 @@ ORDER_EVENT_TYPES = (
     "order.canceled",
     "order.needs_attention",
 )
+# A customer's access (shopsync.subscriptions): granted, revoked, or changed while kept.
+ACCESS_EVENT_TYPES = ("access.granted", "access.revoked", "access.changed")
+EVENT_TYPES = ORDER_EVENT_TYPES + ACCESS_EVENT_TYPES
 
 # Sent on request to one subscriber, whatever it chose, with a made-up order: lets the
 # store check its receiver verifies signatures and parses bodies before real orders flow.
@@ -66,7 +70,7 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
 
-def parse_event_types(text: str, known: tuple[str, ...] = ORDER_EVENT_TYPES) -> tuple[str, ...]:
+def parse_event_types(text: str, known: tuple[str, ...] = EVENT_TYPES) -> tuple[str, ...]:
     """`"*"` or a comma-separated list of known event types."""
     names = tuple(sorted({name.strip() for name in text.split(",") if name.strip()}))
     if names in ((), (ALL_EVENTS,)):
@@ -112,6 +116,14 @@ def subscribers_of(session: Session, store_id: int) -> list[StoreSubscriber]:
         .order_by(col(StoreSubscriber.id))
     )
     return list(session.exec(statement))
+
+
+def enabled_subscribers(session: Session, store_id: int) -> list[StoreSubscriber]:
+    """The store's enabled subscribers, read once per transaction (most events have none)."""
+    cache: dict[int, list[StoreSubscriber]] = session.info.setdefault(ENABLED_CACHE, {})
+    if store_id not in cache:
+        cache[store_id] = [s for s in subscribers_of(session, store_id) if s.enabled]
+    return cache[store_id]
 
 
 def wants(subscriber: StoreSubscriber, event_type: str) -> bool:

@@ -1,4 +1,4 @@
-"""The store's read API: `Authorization: Bearer <store API key>`."""
+"""The store's read API: `Authorization: Bearer <store API key>` (orders, access)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from shopsync.clock import utcnow
 from shopsync.orders.views import order_document
-from shopsync.stores.provisioning import store_for_api_key
+from shopsync.stores.provisioning import store_id_for_api_key
+from shopsync.subscriptions.queries import BadLookup, access_answer, lookup_for
 from shopsync.web.state import app_state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -18,7 +20,7 @@ UNAUTHORIZED = ({"error": "missing or invalid API key"}, 401, {"WWW-Authenticate
 @bp.get("/orders/<path:external_id>")
 def get_order(external_id: str) -> Any:
     """One order with its payment, shipments and timeline; another store's is a 404."""
-    store_id = _authenticated_store_id()
+    store_id = authenticated_store_id()
     if store_id is None:
         return UNAUTHORIZED
     document = order_document(
@@ -29,9 +31,23 @@ def get_order(external_id: str) -> Any:
     return document, 200
 
 
-def _authenticated_store_id() -> int | None:
+def authenticated_store_id() -> int | None:
+    """The store whose API key the request carries, or None."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    store = store_for_api_key(app_state().runtime.engine, token.strip())
-    return None if store is None else store.id
+    return store_id_for_api_key(app_state().runtime.engine, token.strip())
+
+
+@bp.get("/access")
+def get_access() -> Any:
+    """`?email=` or `?customer=cus_...`: {access, status, plan, features, until, grace_until}."""
+    store_id = authenticated_store_id()
+    if store_id is None:
+        return UNAUTHORIZED
+    try:
+        lookup = lookup_for(email=request.args.get("email"), customer=request.args.get("customer"))
+    except BadLookup as error:
+        return {"error": str(error)}, 400
+    engine = app_state().runtime.engine
+    return access_answer(engine, store_id=store_id, lookup=lookup, now=utcnow()), 200
