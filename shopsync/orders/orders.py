@@ -2,12 +2,19 @@
 
 Knows nothing of HTTP, the pipeline or any provider's payload shape: callers translate
 what they know into the facts below and call these functions with a `UnitOfWork`.
+
+Order snapshots (Shopify, WooCommerce) carry their own time (`OrderFacts.as_of`): the
+number, email, total and items follow the newest snapshot by that time, so an edited
+order shows its edit and a stale snapshot changes nothing. Facts without a time (a
+Stripe checkout) only fill in what is missing. Cancel and restore statements carry
+their source's time too, and the newest one decides (`set_canceled`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,7 +26,7 @@ from shopsync.crypto import new_token
 from shopsync.errors import NotYetKnown
 from shopsync.models import Customer, Order, OrderLineItem
 from shopsync.models.limits import column_limit
-from shopsync.orders.lifecycle import Milestone, derive_state
+from shopsync.orders.lifecycle import Milestone, derive_state, supersedes
 from shopsync.orders.timeline import add_milestone, start_timeline
 from shopsync.work import UnitOfWork
 
@@ -63,6 +70,8 @@ class OrderFacts:
     currency: str | None = None
     total_amount: int | None = None
     line_items: list[LineItemFacts] = field(default_factory=list)
+    # The snapshot's own time (its `updated_at`); None: facts that only fill in.
+    as_of: datetime | None = None
 
 
 def find_order(work: UnitOfWork, external_id: str) -> Order:
@@ -107,20 +116,28 @@ def _load(work: UnitOfWork, external_id: str) -> Order | None:
 
 
 def upsert_order(work: UnitOfWork, facts: OrderFacts) -> Order:
-    """Create the order or fill in what it lacks; never overwrites known values with None."""
+    """Create the order, follow a newer snapshot, or fill in what it lacks.
+
+    Never overwrites a known value with None ("not said"), nor with an older snapshot.
+    """
     order = _load(work, facts.external_id)
     if order is None:
         order = _create(work, facts)
-        has_line_items = False
+        if facts.line_items:
+            _add_line_items(work, order, facts.line_items)
+    elif facts.as_of is not None and is_newest(order, facts.as_of):
+        _follow(work, order, facts)
     else:
-        _fill(order, facts)
-        if facts.email and order.customer_id is None:
-            order.customer_id = _customer_id(work, facts.email, facts.customer_name)
-        has_line_items = _has_line_items(work, order)
-    if facts.line_items and not has_line_items:
-        _add_line_items(work, order, facts.line_items)
+        _fill_in(work, order, facts)
     touch(work, order)
     return order
+
+
+def is_newest(order: Order, as_of: datetime | None) -> bool:
+    """Whether a snapshot of this time is at least as new as the newest one applied."""
+    if as_of is None:
+        return order.source_updated_at is None
+    return supersedes(as_of, 0, order.source_updated_at, 0)
 
 
 def _create(work: UnitOfWork, facts: OrderFacts) -> Order:
@@ -132,6 +149,7 @@ def _create(work: UnitOfWork, facts: OrderFacts) -> Order:
         external_id=facts.external_id,
         public_token=new_token(),
         customer_id=customer_id,
+        source_updated_at=facts.as_of,
     )
     _fill(order, facts)
     work.session.add(order)
@@ -152,6 +170,30 @@ def _fill(order: Order, facts: OrderFacts) -> None:
         order.currency = facts.currency.upper()
 
 
+def _fill_in(work: UnitOfWork, order: Order, facts: OrderFacts) -> None:
+    _fill(order, facts)
+    if facts.email and order.customer_id is None:
+        order.customer_id = _customer_id(work, facts.email, facts.customer_name)
+    if facts.line_items and not _line_items(work, order):
+        _add_line_items(work, order, facts.line_items)
+
+
+def _follow(work: UnitOfWork, order: Order, facts: OrderFacts) -> None:
+    """Take what a snapshot at least as new as any applied says (an edit, say)."""
+    order.source_updated_at = facts.as_of
+    email_before = order.email
+    for name in ("number", "email", "total_amount"):
+        value = getattr(facts, name)
+        if value is not None:
+            setattr(order, name, value)
+    if facts.currency and order.currency is None:
+        order.currency = facts.currency.upper()
+    if facts.email and (order.customer_id is None or facts.email != email_before):
+        order.customer_id = _customer_id(work, facts.email, facts.customer_name)
+    if facts.line_items:
+        _replace_line_items(work, order, facts.line_items)
+
+
 def _customer_id(work: UnitOfWork, email: str, name: str | None) -> int | None:
     """The store's customer with this email, created if new: one upsert, no flush."""
     dialect = postgresql if work.session.get_bind().dialect.name == "postgresql" else sqlite
@@ -170,25 +212,42 @@ def _customer_id(work: UnitOfWork, email: str, name: str | None) -> int | None:
     return customer_id
 
 
-def _has_line_items(work: UnitOfWork, order: Order) -> bool:
-    statement = select(OrderLineItem.id).where(OrderLineItem.order_id == order.id).limit(1)
-    return work.session.exec(statement).first() is not None
+def _line_items(work: UnitOfWork, order: Order) -> list[OrderLineItem]:
+    statement = select(OrderLineItem).where(OrderLineItem.order_id == order.id)
+    return list(work.session.exec(statement.order_by(col(OrderLineItem.id))))
 
 
 def _add_line_items(work: UnitOfWork, order: Order, items: list[LineItemFacts]) -> None:
     assert order.id is not None
-    name_limit = column_limit(OrderLineItem, "name")
     for item in items:
-        work.session.add(
-            OrderLineItem(
-                store_id=order.store_id,
-                order_id=order.id,
-                name=item.name[:name_limit],
-                sku=item.sku,
-                quantity=item.quantity,
-                unit_amount=item.unit_amount,
-            )
-        )
+        work.session.add(_line_item_row(order, item))
+
+
+def _replace_line_items(work: UnitOfWork, order: Order, items: list[LineItemFacts]) -> None:
+    """The items of the newest snapshot, rewritten only when they differ."""
+    held = _line_items(work, order)
+    wanted = [_line_item_row(order, item) for item in items]
+    if [_line_key(row) for row in held] == [_line_key(row) for row in wanted]:
+        return
+    for row in held:
+        work.session.delete(row)
+    work.session.add_all(wanted)
+
+
+def _line_item_row(order: Order, item: LineItemFacts) -> OrderLineItem:
+    assert order.id is not None
+    return OrderLineItem(
+        store_id=order.store_id,
+        order_id=order.id,
+        name=item.name[: column_limit(OrderLineItem, "name")],
+        sku=item.sku,
+        quantity=item.quantity,
+        unit_amount=item.unit_amount,
+    )
+
+
+def _line_key(row: OrderLineItem) -> tuple[str, str | None, int, int | None]:
+    return (row.name, row.sku, row.quantity, row.unit_amount)
 
 
 def ordered_quantity(work: UnitOfWork, order: Order) -> int:
@@ -198,10 +257,26 @@ def ordered_quantity(work: UnitOfWork, order: Order) -> int:
 
 
 def record_cancel(work: UnitOfWork, order: Order) -> None:
-    if not order.canceled:
-        order.canceled = True
-        add_milestone(work, order, Milestone.CANCELED)
-    touch(work, order)
+    """The order is canceled, as of the unit of work's time."""
+    set_canceled(work, order, canceled=True)
+
+
+def set_canceled(
+    work: UnitOfWork, order: Order, *, canceled: bool, as_of: datetime | None = None
+) -> None:
+    """A source's word that the order is canceled, or no longer is, as of its own time.
+
+    The newest word wins; at equal times a cancel beats a restore, so a late, stale
+    cancel never wins and a stale snapshot from before a cancel never revives it.
+    """
+    at = as_of or work.at
+    if not supersedes(at, int(canceled), order.canceled_changed_at, int(order.canceled)):
+        return
+    order.canceled_changed_at = at
+    if canceled != order.canceled:
+        order.canceled = canceled
+        add_milestone(work, order, Milestone.CANCELED if canceled else Milestone.RESTORED)
+        touch(work, order)
 
 
 def flag_attention(work: UnitOfWork, order: Order, reason: str) -> None:

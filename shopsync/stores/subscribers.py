@@ -38,6 +38,9 @@ ORDER_EVENT_TYPES = (
     "order.refunded",
     "order.canceled",
     "order.needs_attention",
+    "order.refund_failed",
+    "order.restored",
+    "order.shipment_canceled",
 )
 
 
