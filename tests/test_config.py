@@ -200,6 +200,11 @@ def test_a_running_dev_server_tells_commands_where_its_services_are(tmp_path: Pa
         ("REDIS_URL", "http://h", "REDIS_URL must start with"),
         ("PUBLIC_URL", "shop.example", "PUBLIC_URL must be an absolute"),
         ("SMTP_URL", "mail.example", "SMTP_URL must start with"),
+        ("SMTP_URL", "smtp://", "SMTP_URL has no host"),
+        ("SMTP_URL", "smtp://mail.example:smtp", "SMTP_URL has an invalid port"),
+        ("SMTP_URL", "smtp://mail.example?timeout=soon", "SMTP_URL timeout must be a number"),
+        ("SMTP_URL", "smtp://mail.example?tls=off", "SMTP_URL option 'tls' is unknown"),
+        ("SHOPSYNC_EMAIL_FROM", "orders at shop", "SHOPSYNC_EMAIL_FROM must be an email"),
         ("SHOPSYNC_MAX_BODY_BYTES", "lots", "SHOPSYNC_MAX_BODY_BYTES must be a whole number"),
         ("SHOPSYNC_MAX_BODY_BYTES", "0", "SHOPSYNC_MAX_BODY_BYTES must be at least 1"),
         ("LOG_LEVEL", "verbose", "LOG_LEVEL must be one of"),
@@ -286,3 +291,18 @@ def test_a_bad_log_level_stops_gunicorn_with_one_line_and_no_restarts(tmp_path: 
     assert "Traceback" not in result.stderr
     assert result.stderr.count("configuration error: LOG_LEVEL must be one of") == 1
     assert "App failed to load" in result.stderr
+
+
+def test_smtp_url_gives_host_port_credentials_and_timeout(tmp_path: Path) -> None:
+    settings = build(tmp_path, SMTP_URL="smtp://apikey:p%40ss%2Fword@smtp.example.net?timeout=5")
+    assert settings.smtp is not None
+    assert (settings.smtp.host, settings.smtp.port, settings.smtp.implicit_tls) == (
+        "smtp.example.net",
+        587,
+        False,
+    )
+    assert (settings.smtp.username, settings.smtp.password) == ("apikey", "p@ss/word")
+    assert settings.smtp.timeout == 5.0
+    assert "p@ss" not in repr(settings.smtp)
+    smtps = build(tmp_path, SMTP_URL="smtps://relay.example").smtp
+    assert smtps is not None and (smtps.port, smtps.implicit_tls) == (465, True)

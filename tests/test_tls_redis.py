@@ -2,55 +2,25 @@
 
 from __future__ import annotations
 
-import datetime
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from shopsync.config import Settings
 from shopsync.runtime import Runtime
+from tests.certificates import write_self_signed_certificate
 from tests.processes import Process, free_port, wait_until
 
 REDIS_SERVER = shutil.which("redis-server")
-
-
-def write_self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "redis.internal")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "redis.crt", directory / "redis.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 @pytest.fixture
 def tls_redis_url(tmp_path: Path) -> Iterator[str]:
     if REDIS_SERVER is None:
         pytest.skip("needs a redis-server built with TLS (Debian's has it; CI runs this)")
-    cert, key = write_self_signed_certificate(tmp_path)
+    cert, key = write_self_signed_certificate(tmp_path, name="redis.internal")
     port = free_port()
     argv = [
         REDIS_SERVER,

@@ -23,11 +23,15 @@ from handlers.readers import (
     quantity,
     text,
 )
+from shopsync.customers.customers import CustomerFacts
 from shopsync.errors import Unprocessable
 from shopsync.models import Customer, Order, OrderLineItem
 from shopsync.models.limits import column_limit
 from shopsync.orders.orders import LineItemFacts, OrderFacts
 
+PROVIDER = "shopify"
+# `email_marketing_consent.state` values (absent from webhooks since API 2025-01).
+MARKETING_STATES = {"subscribed": True, "not_subscribed": False, "unsubscribed": False}
 # Financial statuses in which money has arrived (a refund implies it was there first).
 RECEIVED_STATUSES = frozenset({"paid", "partially_paid", "partially_refunded", "refunded"})
 
@@ -67,7 +71,37 @@ def order_facts(order: dict[str, Any]) -> OrderFacts:
             if _current_quantity(item) != 0
         ],
         as_of=event_time(order.get("updated_at")),
+        customer=_customer(order),
     )
+
+
+def _customer(order: dict[str, Any]) -> CustomerFacts | None:
+    """The order's customer account: its id, its own address and its marketing choice.
+
+    The account's address may differ from the order's `email`, which is where the
+    order's emails go.
+    """
+    customer = order.get("customer")
+    if not isinstance(customer, dict):
+        return None
+    customer_id = customer.get("id")
+    has_id = isinstance(customer_id, int | str) and not isinstance(customer_id, bool)
+    return CustomerFacts(
+        email=text(customer.get("email"), column_limit(Customer, "email")),
+        name=_customer_name(order),
+        provider=PROVIDER,
+        external_id=str(customer_id).strip() or None if has_id else None,
+        accepts_marketing=_accepts_marketing(order, customer),
+    )
+
+
+def _accepts_marketing(order: dict[str, Any], customer: dict[str, Any]) -> bool | None:
+    consent = customer.get("email_marketing_consent")
+    state = consent.get("state") if isinstance(consent, dict) else None
+    if isinstance(state, str) and state in MARKETING_STATES:
+        return MARKETING_STATES[state]
+    accepts = order.get("buyer_accepts_marketing")
+    return accepts if isinstance(accepts, bool) else None
 
 
 def quantity_of(items: list[dict[str, Any]]) -> int:

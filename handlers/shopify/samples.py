@@ -307,7 +307,7 @@ def customer_redaction(order_ids: Sequence[str | int], *, email: str) -> dict[st
     return {
         "shop_id": SHOP_ID,
         "shop_domain": SHOP_DOMAIN,
-        "customer": {"id": 207119551, "email": email, "phone": "555-625-1199"},
+        "customer": {"id": customer_id_for(email), "email": email, "phone": "555-625-1199"},
         "orders_to_redact": [_id(order_id) for order_id in order_ids],
     }
 
@@ -318,7 +318,7 @@ def data_request(order_ids: Sequence[str | int], *, email: str) -> dict[str, Any
         "shop_id": SHOP_ID,
         "shop_domain": SHOP_DOMAIN,
         "orders_requested": [_id(order_id) for order_id in order_ids],
-        "customer": {"id": 207119551, "email": email, "phone": "555-625-1199"},
+        "customer": {"id": customer_id_for(email), "email": email, "phone": "555-625-1199"},
         "data_request": {"id": 9999},
     }
 
@@ -374,9 +374,14 @@ def _money_set(shop: tuple[str, str], presentment: tuple[str, str]) -> dict[str,
     }
 
 
+def customer_id_for(email: str) -> int:
+    """A stable Shopify customer id per address: one person, one id, as in a real shop."""
+    return _stable_id(f"customer:{email.lower()}")
+
+
 def _customer(email: str) -> dict[str, Any]:
     return {
-        "id": 207119551,
+        "id": customer_id_for(email),
         "email": email,
         "first_name": "Bob",
         "last_name": "Norman",

@@ -60,6 +60,11 @@ def identifier(data: dict[str, Any], name: str) -> str:
     return found
 
 
+def optional_identifier(data: dict[str, Any], name: str) -> str | None:
+    """An id that may be left out."""
+    return None if data.get(name) in (None, "") else identifier(data, name)
+
+
 def integer(
     data: dict[str, Any],
     name: str,
@@ -99,6 +104,11 @@ def flag(data: dict[str, Any], name: str) -> bool:
     if not isinstance(value, bool):
         raise Unprocessable(f"data.{name} must be true or false")
     return value
+
+
+def optional_flag(data: dict[str, Any], name: str) -> bool | None:
+    """True or false when sent; None when left out (not said)."""
+    return None if data.get(name) is None else flag(data, name)
 
 
 def currency(data: dict[str, Any], *, required: bool) -> str | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from handlers.standard import fields
 from handlers.standard.provider import NAME
+from shopsync.customers.customers import CustomerFacts
 from shopsync.errors import Unprocessable
 from shopsync.models import Customer, Order, OrderLineItem
 from shopsync.models.limits import column_limit
@@ -21,6 +22,7 @@ from shopsync.orders import orders, payments, refunds
 from shopsync.orders.orders import LineItemFacts, OrderFacts
 from shopsync.pipeline.registry import EventContext, registry
 
+PROVIDER = "standard"
 AWAITING_PAYMENT = "awaiting_payment"
 PAID = "paid"
 PAYMENT_FAILED = "payment_failed"
@@ -60,6 +62,25 @@ def order_facts(data: dict[str, Any], *, complete: bool) -> OrderFacts:
         currency=fields.currency(data, required=complete),
         total_amount=fields.integer(data, "total", required=complete),
         line_items=line_items(data),
+        customer=customer_facts(data),
+        payment_url=fields.web_url(
+            data, "payment_url", max_length=column_limit(Order, "payment_url")
+        ),
+    )
+
+
+def customer_facts(data: dict[str, Any]) -> CustomerFacts | None:
+    """The store's own customer id and marketing choice, when it sends them."""
+    customer_id = fields.optional_identifier(data, "customer_id")
+    accepts = fields.optional_flag(data, "accepts_marketing")
+    if customer_id is None and accepts is None:
+        return None
+    return CustomerFacts(
+        email=fields.email(data),
+        name=fields.text(data, "customer_name", max_length=column_limit(Customer, "name")),
+        provider=PROVIDER,
+        external_id=customer_id,
+        accepts_marketing=accepts,
     )
 
 

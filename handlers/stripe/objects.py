@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shopsync.customers.customers import CustomerFacts
 from shopsync.errors import Unprocessable
 from shopsync.models import Order
 from shopsync.models.limits import column_limit
@@ -55,3 +56,26 @@ def reference(value: object) -> str | None:
     if isinstance(value, dict):
         value = value.get("id")
     return value if isinstance(value, str) and value else None
+
+
+# Checkout's `consent.promotions`, when the session collected it.
+PROMOTIONS_CONSENT = {"opt_in": True, "opt_out": False}
+
+
+def text(value: object, limit: int = 320) -> str | None:
+    return value.strip()[:limit] or None if isinstance(value, str) else None
+
+
+def customer_of(session: dict[str, Any], details: dict[str, Any]) -> CustomerFacts:
+    """The Checkout Session's customer: the Stripe Customer (`cus_...`) when there is one."""
+    consent = session.get("consent")
+    promotions = consent.get("promotions") if isinstance(consent, dict) else None
+    return CustomerFacts(
+        email=text(details.get("email")) or text(session.get("customer_email")),
+        name=text(details.get("name"), 200),
+        provider="stripe",
+        external_id=reference(session.get("customer")),
+        accepts_marketing=PROMOTIONS_CONSENT.get(promotions)
+        if isinstance(promotions, str)
+        else None,
+    )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.stripe.objects import amount, currency, data_object, order_id_of, reference
+from handlers.stripe.objects import (
+    amount,
+    currency,
+    customer_of,
+    data_object,
+    order_id_of,
+    reference,
+    text,
+)
 from handlers.stripe.provider import NAME
 from shopsync.errors import Ignored
 from shopsync.models import Order
@@ -63,10 +71,11 @@ def _order_from_session(ctx: EventContext, session: dict[str, Any]) -> Order:
     details = details if isinstance(details, dict) else {}
     facts = orders.OrderFacts(
         external_id=_required_order_id(session),
-        email=details.get("email") or session.get("customer_email"),
-        customer_name=details.get("name"),
+        email=text(details.get("email")) or text(session.get("customer_email")),
+        customer_name=text(details.get("name")),
         currency=currency(session),
         total_amount=amount(session, "amount_total"),
+        customer=customer_of(session, details),
     )
     order = orders.upsert_order(ctx.work, facts)
     orders.link_payment(ctx.work, order, reference(session.get("payment_intent")))

@@ -23,10 +23,13 @@ from handlers.readers import (
     quantity,
     text,
 )
+from shopsync.customers.customers import CustomerFacts
 from shopsync.errors import Unprocessable
 from shopsync.models import Customer, Order, OrderLineItem
 from shopsync.models.limits import column_limit
 from shopsync.orders.orders import LineItemFacts, OrderFacts
+
+PROVIDER = "woocommerce"
 
 
 def is_order(payload: dict[str, Any]) -> bool:
@@ -65,7 +68,21 @@ def order_facts(order: dict[str, Any]) -> OrderFacts:
         total_amount=total_of(order),
         line_items=[_line_item(item, currency) for item in objects(order.get("line_items"))],
         as_of=event_time(order.get("date_modified_gmt")),
+        customer=CustomerFacts(
+            email=text(billing.get("email"), column_limit(Customer, "email")),
+            name=person_name(billing, column_limit(Customer, "name")),
+            provider=PROVIDER,
+            # 0 is a guest checkout: nobody's account.
+            external_id=_customer_id(order.get("customer_id")),
+        ),
+        payment_url=text(order.get("payment_url"), column_limit(Order, "payment_url")),
     )
+
+
+def _customer_id(value: object) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return str(value)
+    return None
 
 
 def _line_item(item: dict[str, Any], currency: str) -> LineItemFacts:

@@ -12,7 +12,18 @@ import click
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 
-from shopsync.cli import db, dev, events, outbox, secrets, simulate, stores, subscribers, worker
+from shopsync.cli import (
+    db,
+    dev,
+    events,
+    notifications,
+    outbox,
+    secrets,
+    simulate,
+    stores,
+    subscribers,
+    worker,
+)
 from shopsync.cli.project import ServiceUnavailable
 from shopsync.errors import ConfigError
 
@@ -28,7 +39,7 @@ def cli() -> None:
 for _module in (db, stores, worker, dev, events, outbox, simulate, secrets):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
-for _command in subscribers.STORE_COMMANDS:
+for _command in (*subscribers.STORE_COMMANDS, *notifications.STORE_COMMANDS):
     stores.store.add_command(_command)
 
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from shopsync.cli.project import open_project
 from shopsync.dev.demo import load_demo_store
+from shopsync.dev.mail_hint import MailWatch
 from shopsync.models import Order
 from shopsync.pipeline.registry import Provider, registry
 from shopsync.runtime import Runtime
@@ -42,10 +43,17 @@ def simulate(
     steps = [(provider, event_type)]
     if spec.prelude is not None and not (url or secret):
         steps = [*spec.prelude(event_type, order_id, _order_known(rt, order_id)), *steps]
+    # The demo store lives in this project's database: the emails it queues can be shown.
+    watch = MailWatch(rt.engine) if not (url or secret) else None
     for step_provider, step_type in steps:
         target = _target(rt, step_provider, url, secret)
         status, answer = _post(target.url, _signed(step_provider, step_type, order_id, target))
         click.echo(f"{step_provider} {step_type} for order {order_id}: HTTP {status} {answer}")
+    for email in watch.queued() if watch else []:
+        click.echo(
+            f"an email to {email.target} was queued ({email.summary}): "
+            f"shopsync outbox show {email.id}  (all: shopsync outbox list --kind email)"
+        )
 
 
 def _provider_with_samples(name: str) -> Provider:

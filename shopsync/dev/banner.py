@@ -27,5 +27,10 @@ def print_banner(rt: Runtime, demo: DemoStore) -> None:
     for endpoint in details.endpoints:
         lines.append(f"  {endpoint.provider:<12} {endpoint.url}")
         lines.append(f"  {'':<12} secret: {(endpoint.secrets or ['?'])[0]}")
+    smtp = settings.smtp
+    if smtp is not None:  # host and port only: the URL may hold a password
+        lines.append(
+            f"  email:    SMTP {smtp.host}:{smtp.port}; read: shopsync outbox list --kind email"
+        )
     lines.append(f"  try:     {TRY}")
     click.echo("\n".join(lines))

@@ -27,6 +27,7 @@ from shopsync import bootstrap
 from shopsync.config import Settings
 from shopsync.dev.banner import print_banner
 from shopsync.dev.demo import DEMO_STORE_NAME, DemoStore, load_demo_store
+from shopsync.dev.smtp_sink import local_smtp_sink
 from shopsync.instance import DevServer, running_dev_server
 from shopsync.logs import configure_logging
 from shopsync.migrate import upgrade
@@ -41,7 +42,11 @@ def run_dev(*, host: str, port: int) -> None:
     configure_logging(settings.log_level)
     require_free_port(host, port)
     ended: str | None = None
-    with _signals_deferred() as stop_requested, _embedded_redis(settings) as settings:
+    with (
+        _signals_deferred() as stop_requested,
+        _embedded_redis(settings) as settings,
+        local_smtp_sink(settings) as settings,
+    ):
         children: list[subprocess.Popen[bytes]] = []
         try:
             rt = bootstrap.start(settings)
@@ -160,6 +165,7 @@ def child_environment(settings: Settings) -> dict[str, str]:
         SECRET_KEY=settings.secret_key,
         PUBLIC_URL=settings.public_url,
         SHOPSYNC_RELAY_SECONDS=str(int(settings.relay_interval)),
+        SMTP_URL=settings.smtp_url or "",
     )
     return env
 

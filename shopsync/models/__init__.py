@@ -1,8 +1,8 @@
 """Tables. Every row belongs to a store; import from here, not from the submodules."""
 
+from shopsync.models.customers import Customer, CustomerIdentity
 from shopsync.models.inbox import EventStatus, WebhookEvent
 from shopsync.models.orders import (
-    Customer,
     Order,
     OrderLineItem,
     Refund,
@@ -10,12 +10,14 @@ from shopsync.models.orders import (
     TimelineEntry,
 )
 from shopsync.models.outbox import OutboxKind, OutboxMessage, OutboxStatus
+from shopsync.models.store_settings import StoreSettings
 from shopsync.models.stores import Store, WebhookEndpoint
 from shopsync.models.subscribers import StoreSubscriber
 from shopsync.models.subscriptions import Subscription
 
 __all__ = [
     "Customer",
+    "CustomerIdentity",
     "EventStatus",
     "Order",
     "OrderLineItem",
@@ -25,6 +27,7 @@ __all__ = [
     "Refund",
     "Shipment",
     "Store",
+    "StoreSettings",
     "StoreSubscriber",
     "Subscription",
     "TimelineEntry",

@@ -1,4 +1,4 @@
-"""Customers, orders and everything that hangs off an order."""
+"""Orders and everything that hangs off an order."""
 
 from __future__ import annotations
 
@@ -17,16 +17,6 @@ from shopsync.models.vocabulary import (
 )
 
 
-class Customer(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("store_id", "email", name="uq_customer_email"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    store_id: int = Field(foreign_key="store.id")
-    email: str = Field(max_length=320)
-    name: str | None = Field(default=None, max_length=200)
-    created_at: datetime = Field(default_factory=utcnow)
-
-
 class Order(SQLModel, table=True):
     """An order as the store knows it; amounts are integers in the currency's minor unit."""
 
@@ -39,7 +29,9 @@ class Order(SQLModel, table=True):
     # The unguessable token in the customer's status page URL.
     public_token: str = Field(max_length=64, unique=True)
     number: str | None = Field(default=None, max_length=64)
-    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    # Where the order's emails go: the address given with the order (Shopify's may differ
+    # from its customer's).
     email: str | None = Field(default=None, max_length=320)
     currency: str | None = Field(default=None, max_length=3)
     total_amount: int | None = None
@@ -69,6 +61,8 @@ class Order(SQLModel, table=True):
     disputed: bool = False
     dispute_status: str | None = Field(default=None, max_length=30)
     needs_attention: str | None = Field(default=None, max_length=300)
+    # Where the customer can pay again after a failed payment (WooCommerce's `payment_url`).
+    payment_url: str | None = Field(default=None, max_length=1000)
     # Grows with every change, so receivers of order webhooks can drop stale ones.
     version: int = 0
     created_at: datetime = Field(default_factory=utcnow)

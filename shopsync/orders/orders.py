@@ -17,17 +17,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from shopsync import waits
 from shopsync.clock import utcnow
 from shopsync.crypto import new_token
+from shopsync.customers.customers import CustomerFacts, upsert_customer
 from shopsync.errors import NotYetKnown
-from shopsync.models import Customer, Order, OrderLineItem
+from shopsync.models import Order, OrderLineItem
 from shopsync.models.limits import column_limit
 from shopsync.orders.lifecycle import Milestone, derive_state, supersedes
 from shopsync.orders.timeline import add_milestone, start_timeline
+from shopsync.urls import safe_web_url
 from shopsync.work import UnitOfWork
 
 
@@ -65,11 +66,31 @@ class OrderFacts:
 
     external_id: str
     number: str | None = None
+    # Where the order's emails go (the address given with the order).
     email: str | None = None
     customer_name: str | None = None
     currency: str | None = None
     total_amount: int | None = None
     line_items: list[LineItemFacts] = field(default_factory=list)
+    # Who the customer is to the provider (its id, address, marketing choice), when said.
+    customer: CustomerFacts | None = None
+    # Where the customer can pay again if a payment fails (http or https only).
+    payment_url: str | None = None
+
+    def customer_facts(self) -> CustomerFacts | None:
+        """The customer to record: the provider's account, else the order's address."""
+        if self.customer is not None:
+            return CustomerFacts(
+                email=self.customer.email or self.email,
+                name=self.customer.name or self.customer_name,
+                provider=self.customer.provider,
+                external_id=self.customer.external_id,
+                accepts_marketing=self.customer.accepts_marketing,
+            )
+        if self.email:
+            return CustomerFacts(email=self.email, name=self.customer_name)
+        return None
+
     # The snapshot's own time (its `updated_at`); None: facts that only fill in.
     as_of: datetime | None = None
 
@@ -143,7 +164,7 @@ def is_newest(order: Order, as_of: datetime | None) -> bool:
 def _create(work: UnitOfWork, facts: OrderFacts) -> Order:
     """A new order, inserted with everything the facts say in one statement."""
     # The customer first: its upsert would otherwise flush a half-filled order row.
-    customer_id = _customer_id(work, facts.email, facts.customer_name) if facts.email else None
+    customer_id = _customer_id(work, facts)
     order = Order(
         store_id=work.store_id,
         external_id=facts.external_id,
@@ -166,14 +187,17 @@ def _fill(order: Order, facts: OrderFacts) -> None:
         value = getattr(facts, name)
         if value is not None and getattr(order, name) is None:
             setattr(order, name, value)
+    if order.payment_url is None:
+        order.payment_url = safe_web_url(facts.payment_url, column_limit(Order, "payment_url"))
     if facts.currency and order.currency is None:
         order.currency = facts.currency.upper()
 
 
 def _fill_in(work: UnitOfWork, order: Order, facts: OrderFacts) -> None:
     _fill(order, facts)
-    if facts.email and order.customer_id is None:
-        order.customer_id = _customer_id(work, facts.email, facts.customer_name)
+    if order.customer_id is None or facts.customer is not None:
+        # A provider's account may have moved address or changed its marketing choice.
+        order.customer_id = _customer_id(work, facts) or order.customer_id
     if facts.line_items and not _line_items(work, order):
         _add_line_items(work, order, facts.line_items)
 
@@ -186,30 +210,16 @@ def _follow(work: UnitOfWork, order: Order, facts: OrderFacts) -> None:
         value = getattr(facts, name)
         if value is not None:
             setattr(order, name, value)
-    if facts.currency and order.currency is None:
-        order.currency = facts.currency.upper()
-    if facts.email and (order.customer_id is None or facts.email != email_before):
-        order.customer_id = _customer_id(work, facts.email, facts.customer_name)
+    _fill(order, facts)
+    if order.customer_id is None or facts.customer is not None or order.email != email_before:
+        order.customer_id = _customer_id(work, facts) or order.customer_id
     if facts.line_items:
         _replace_line_items(work, order, facts.line_items)
 
 
-def _customer_id(work: UnitOfWork, email: str, name: str | None) -> int | None:
-    """The store's customer with this email, created if new: one upsert, no flush."""
-    dialect = postgresql if work.session.get_bind().dialect.name == "postgresql" else sqlite
-    table = Customer.__table__  # type: ignore[attr-defined]
-    insert = dialect.insert(table).values(
-        store_id=work.store_id,
-        email=email.strip().lower()[: column_limit(Customer, "email")],
-        name=name,
-        created_at=utcnow(),
-    )
-    # A no-op update on conflict is what makes RETURNING give the existing row's id.
-    statement = insert.on_conflict_do_update(
-        index_elements=["store_id", "email"], set_={"email": insert.excluded.email}
-    ).returning(table.c.id)
-    customer_id: int = work.session.execute(statement).scalar_one()
-    return customer_id
+def _customer_id(work: UnitOfWork, facts: OrderFacts) -> int | None:
+    customer = facts.customer_facts()
+    return upsert_customer(work, customer) if customer is not None else None
 
 
 def _line_items(work: UnitOfWork, order: Order) -> list[OrderLineItem]:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from shopsync.models import Order, OrderLineItem, Shipment, TimelineEntry
+from shopsync.models import Order, OrderLineItem, OutboxKind, OutboxMessage, Shipment, TimelineEntry
 
 
 def order_document(engine: Engine, *, store_id: int, external_id: str) -> dict[str, Any] | None:
@@ -21,6 +21,7 @@ def order_document(engine: Engine, *, store_id: int, external_id: str) -> dict[s
         return {
             **order_snapshot(session, order),
             "timeline": [_entry(e) for e in _children(session, TimelineEntry, order)],
+            "emails": [_email(m) for m in _emails(session, order)],
         }
 
 
@@ -93,4 +94,24 @@ def _entry(entry: TimelineEntry) -> dict[str, Any]:
         "message": entry.message,
         "occurred_at": entry.occurred_at.isoformat(),
         "webhook_event_id": entry.webhook_event_id,
+    }
+
+
+def _emails(session: Session, order: Order) -> list[OutboxMessage]:
+    statement = (
+        select(OutboxMessage)
+        .where(OutboxMessage.order_id == order.id, OutboxMessage.kind == OutboxKind.EMAIL.value)
+        .order_by(col(OutboxMessage.id))
+    )
+    return list(session.exec(statement))
+
+
+def _email(message: OutboxMessage) -> dict[str, Any]:
+    """What the customer was told and how it went (a `failed` one never reached them)."""
+    return {
+        "subject": message.summary,
+        "to": message.target,
+        "status": message.status,
+        "result": message.last_result,
+        "sent_at": message.sent_at.isoformat() if message.sent_at else None,
     }

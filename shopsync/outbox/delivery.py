@@ -29,6 +29,7 @@ from shopsync.clock import utcnow
 from shopsync.config import Settings
 from shopsync.models import OutboxKind, OutboxMessage, OutboxStatus
 from shopsync.outbox.channels.base import Channel, Outcome
+from shopsync.outbox.channels.email import EmailChannel
 from shopsync.outbox.channels.store_webhooks import StoreWebhookChannel
 from shopsync.outbox.http import TargetPolicy
 from shopsync.outbox.policy import RetrySchedule
@@ -40,6 +41,7 @@ RESULT_LIMIT = 500
 
 ChannelFactory = Callable[[Runtime], Channel]
 CHANNELS: dict[OutboxKind, ChannelFactory] = {
+    OutboxKind.EMAIL: lambda rt: EmailChannel(rt.engine, rt.settings.smtp),
     OutboxKind.STORE_WEBHOOK: lambda rt: StoreWebhookChannel(
         rt.engine,
         rt.vault,

@@ -1,0 +1,67 @@
+"""What erasing customers means beyond their name and address (see shopsync.privacy).
+
+Their provider ids are dropped (a later order under the same id starts afresh), their
+marketing consent is forgotten, and the emails written to them lose their content. An
+email not sent yet is skipped: nothing goes to a customer whose data was erased.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import case, delete, update
+from sqlmodel import col, select
+
+from shopsync.models import Customer, CustomerIdentity, Order, OutboxKind, OutboxMessage
+from shopsync.models import OutboxStatus as Status
+from shopsync.work import UnitOfWork
+
+ERASED = "erased on the customer's request"
+# Still waiting to be sent: these are skipped instead.
+UNSENT = (Status.PENDING.value, Status.RETRY.value)
+
+
+def forget_customers(work: UnitOfWork, customer_ids: Sequence[int] | None = None) -> None:
+    """Drop these customers' provider ids and consent (None: every customer of the store)."""
+    customers = select(Customer.id).where(Customer.store_id == work.store_id)
+    if customer_ids is not None:
+        customers = customers.where(col(Customer.id).in_(list(customer_ids)))
+    work.session.execute(
+        delete(CustomerIdentity).where(col(CustomerIdentity.customer_id).in_(customers))
+    )
+    work.session.execute(
+        update(Customer)
+        .where(col(Customer.id).in_(customers))
+        .values(
+            email_at=None,
+            marketing_consent=False,
+            marketing_consent_at=None,
+            marketing_consent_source=None,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def forget_emails(work: UnitOfWork, order_ids: Sequence[str] | None = None) -> None:
+    """Empty the emails about these orders (store order ids; None: all the store's)."""
+    orders = select(Order.id).where(Order.store_id == work.store_id)
+    if order_ids is not None:
+        orders = orders.where(col(Order.external_id).in_(list(order_ids)))
+    unsent = col(OutboxMessage.status).in_(UNSENT)
+    work.session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.store_id) == work.store_id,
+            col(OutboxMessage.kind) == OutboxKind.EMAIL.value,
+            col(OutboxMessage.order_id).in_(orders),
+        )
+        .values(
+            payload="{}",
+            target="(erased)",
+            summary="(erased)",
+            status=case((unsent, Status.SKIPPED.value), else_=OutboxMessage.status),
+            last_result=case((unsent, ERASED), else_=OutboxMessage.last_result),
+            next_attempt_at=case((unsent, None), else_=OutboxMessage.next_attempt_at),
+        )
+        .execution_options(synchronize_session=False)
+    )

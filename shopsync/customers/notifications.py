@@ -1,0 +1,150 @@
+"""Order emails: which moments are written to the outbox, and which no longer go out.
+
+When a unit of work finishes, each order milestone it reached for the first time that
+customers hear about (see `customers.moments`) becomes one email in the outbox, in the
+same transaction, under the key (order, milestone). Nothing is written when:
+- the deployment sends no email (no `SMTP_URL`: no email context is configured);
+- the event is older than the store's maximum age, by the provider's clock (`work.at`),
+  so a replay of last month's events tells customers nothing new;
+- the store turned that moment off;
+- the order has no usable address, or its customer's order emails are off (consent).
+
+When its turn to be sent comes, a written email is skipped, not sent, if a later moment
+superseded it (`customers.moments`), or if since it was written the store turned the
+moment off or the customer's order emails were turned off.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session, col, select
+
+from shopsync.clock import utcnow
+from shopsync.customers.consent import may_send_order_email
+from shopsync.customers.customers import normalize_email
+from shopsync.customers.email_settings import moments_off, settings_of
+from shopsync.customers.letters import EmailContext, OrderLetter, compose
+from shopsync.customers.moments import (
+    MOMENT_FOR_MILESTONE,
+    email_key,
+    milestone_of_key,
+    superseding,
+)
+from shopsync.models import (
+    Customer,
+    Order,
+    OrderLineItem,
+    OutboxKind,
+    OutboxMessage,
+    Shipment,
+    StoreSettings,
+)
+from shopsync.models.vocabulary import Milestone
+from shopsync.orders.timeline import ORDER_SUBJECT
+from shopsync.outbox.rows import post
+from shopsync.work import UnitOfWork, on_finish
+
+EMAILED = frozenset(m.value for m in MOMENT_FOR_MILESTONE)
+# Emails that say where the parcels are.
+WITH_TRACKING = frozenset(
+    {Milestone.PARTIALLY_SHIPPED, Milestone.SHIPPED, Milestone.OUT_FOR_DELIVERY}
+)
+
+_context: EmailContext | None = None
+
+
+def configure(context: EmailContext | None) -> None:
+    """Set by the process's bootstrap: None when the deployment sends no email."""
+    global _context  # noqa: PLW0603 - one email context per process, like its runtime
+    _context = context
+
+
+@on_finish
+def write_order_emails(work: UnitOfWork) -> None:
+    context = _context
+    reached = [
+        (m.subject_id, Milestone(m.name))
+        for m in work.moments
+        if m.subject == ORDER_SUBJECT and m.name in EMAILED
+    ]
+    if context is None or not reached:
+        return
+    settings = settings_of(work.session, work.store_id)
+    if utcnow() - work.at > timedelta(days=settings.email_max_age_days):
+        return
+    off = moments_off(settings)
+    for order_id, milestone in reached:
+        if MOMENT_FOR_MILESTONE[milestone].value not in off:
+            _write(work, context, settings, order_id, milestone)
+
+
+def _write(
+    work: UnitOfWork,
+    context: EmailContext,
+    settings: StoreSettings,
+    order_id: int,
+    milestone: Milestone,
+) -> None:
+    order = work.session.get(Order, order_id)
+    assert order is not None
+    customer = work.session.get(Customer, order.customer_id) if order.customer_id else None
+    recipient = recipient_of(order, customer)
+    if recipient is None or not may_send_order_email(customer):
+        return
+    letter = OrderLetter(
+        store_name=work.store.name,
+        settings=settings,
+        order=order,
+        milestone=milestone,
+        recipient=recipient,
+        customer_name=customer.name if customer else None,
+        line_items=_children(work.session, OrderLineItem, order_id),
+        shipments=_children(work.session, Shipment, order_id) if milestone in WITH_TRACKING else [],
+    )
+    key = email_key(order_id, milestone.value)
+    payload = compose(context, letter, key=key, at=utcnow())
+    post(
+        work,
+        kind=OutboxKind.EMAIL,
+        key=key,
+        target=recipient,
+        summary=payload["subject"],
+        payload=payload,
+        order_id=order_id,
+    )
+
+
+def recipient_of(order: Order, customer: Customer | None) -> str | None:
+    """The order's own address, else its customer's."""
+    return normalize_email(order.email) or (customer.email if customer else None)
+
+
+def reason_to_skip(session: Session, message: OutboxMessage) -> str | None:
+    """Why a written order email should not be sent now, or None to send it."""
+    milestone = milestone_of_key(message.idempotency_key)
+    later = superseding(milestone, _written_milestones(session, message))
+    if later is not None:
+        return f"superseded by {later}"
+    moment = MOMENT_FOR_MILESTONE[Milestone(milestone)].value
+    if moment in moments_off(settings_of(session, message.store_id)):
+        return f"the store turned {moment} emails off"
+    order = session.get(Order, message.order_id) if message.order_id else None
+    customer = session.get(Customer, order.customer_id) if order and order.customer_id else None
+    if customer is not None and not customer.transactional_email:
+        return "the customer's order emails are off"
+    return None
+
+
+def _written_milestones(session: Session, message: OutboxMessage) -> set[str]:
+    statement = select(OutboxMessage.idempotency_key).where(
+        OutboxMessage.order_id == message.order_id,
+        OutboxMessage.kind == OutboxKind.EMAIL.value,
+        OutboxMessage.id != message.id,
+    )
+    return {milestone_of_key(key) for key in session.exec(statement)}
+
+
+def _children(session: Session, model: type[OrderLineItem] | type[Shipment], order_id: int) -> list:  # type: ignore[type-arg]
+    statement = select(model).where(model.order_id == order_id).order_by(col(model.id))
+    return list(session.exec(statement))
