@@ -63,6 +63,18 @@ def parcel(minutes: int, **kwargs: Any) -> dict[str, Any]:
     )
 
 
+def scan(status: str, minutes: int, eta: str | None = None) -> Hook:
+    """A carrier scan of the fulfilment, as fulfillment_events/create sends it."""
+    body = samples.fulfillment_event(
+        ORDER,
+        fulfillment_id=FULFILLMENT,
+        status=status,
+        happened_at=stamp(minutes),
+        estimated_delivery_at=eta,
+    )
+    return ("fulfillment_events/create", body)
+
+
 def deliver_all(
     client: FlaskClient, store: StoreFixture, runtime: Runtime, hooks: list[Any]
 ) -> None:
@@ -198,33 +210,11 @@ def test_carrier_scans_move_the_parcel_and_its_estimate(
     eta_early, eta_late = stamp(60 * 24), stamp(60 * 48)
     scans: list[Hook] = [
         ("fulfillments/create", parcel(10)),
-        (
-            "fulfillment_events/create",
-            samples.fulfillment_event(
-                ORDER,
-                fulfillment_id=FULFILLMENT,
-                status="in_transit",
-                happened_at=stamp(11),
-                estimated_delivery_at=eta_late,
-            ),
-        ),
-        (
-            "fulfillment_events/create",
-            samples.fulfillment_event(
-                ORDER,
-                fulfillment_id=FULFILLMENT,
-                status="out_for_delivery",
-                happened_at=stamp(12),
-                estimated_delivery_at=eta_early,
-            ),
-        ),
-        # Newer, and silent about the estimate: it keeps the newest one named.
-        (
-            "fulfillment_events/create",
-            samples.fulfillment_event(
-                ORDER, fulfillment_id=FULFILLMENT, status="carrier_rerouted", happened_at=stamp(13)
-            ),
-        ),
+        scan("in_transit", 11, eta=eta_late),
+        scan("out_for_delivery", 12, eta=eta_early),
+        # Newer, of a status this API version does not know, and silent about the
+        # estimate: it moves nothing and keeps the newest estimate named.
+        scan("carrier_rerouted", 13),
     ]
     deliver_all(
         client,
@@ -242,17 +232,9 @@ def test_carrier_scans_move_the_parcel_and_its_estimate(
 def test_a_scan_before_its_fulfillment_waits_for_it(
     client: FlaskClient, store: StoreFixture, runtime: Runtime
 ) -> None:
-    delivered = samples.fulfillment_event(
-        ORDER, fulfillment_id=FULFILLMENT, status="delivered", happened_at=stamp(30)
-    )
+    topic, delivered = scan("delivered", 30)
     deliver_all(client, store, runtime, [("orders/paid", snapshot(0, financial_status="paid"))])
-    deliver(
-        client,
-        store,
-        "shopify",
-        delivered,
-        headers={"X-Shopify-Topic": "fulfillment_events/create"},
-    )
+    deliver(client, store, "shopify", delivered, headers={"X-Shopify-Topic": topic})
     work_queue(runtime)
     assert event_statuses(runtime)[-1] == "parked"
     deliver_all(client, store, runtime, [("fulfillments/create", parcel(10))])

@@ -36,6 +36,20 @@ def paid() -> dict[str, Any]:
     return event("checkout.session.completed", session, PAID_AT)
 
 
+def unpaid_checkout() -> dict[str, Any]:
+    """Checkout with a bank debit: complete, but the money is not there yet."""
+    session = samples.checkout_session(
+        ORDER, amount=5000, intent_id=INTENT, payment_status="unpaid"
+    )
+    return event("checkout.session.completed", session, PAID_AT)
+
+
+def sepa_debit() -> dict[str, Any]:
+    return samples.payment_intent(
+        ORDER, amount=5000, intent_id=INTENT, status="processing", method="sepa_debit"
+    )
+
+
 def refund(status: str, *, amount: int = 1500, refund_id: str = REFUND) -> dict[str, Any]:
     return samples.refund_object(
         amount=amount,
@@ -146,24 +160,9 @@ def test_a_stale_succeeded_refund_never_revives_a_failed_one(
 def test_a_bank_debit_shows_processing_until_it_succeeds(
     client: FlaskClient, store: StoreFixture, runtime: Runtime, arrival: str
 ) -> None:
-    session = samples.checkout_session(
-        ORDER, amount=5000, intent_id=INTENT, payment_status="unpaid"
-    )
-    debit = samples.payment_intent(
-        ORDER, amount=5000, intent_id=INTENT, status="processing", method="sepa_debit"
-    )
-    deliver_all(
-        client,
-        store,
-        runtime,
-        arriving(
-            [
-                event("checkout.session.completed", session, PAID_AT),
-                event("payment_intent.processing", debit, PAID_AT + 5),
-            ],
-            arrival,
-        ),
-    )
+    debit = sepa_debit()
+    journey = [unpaid_checkout(), event("payment_intent.processing", debit, PAID_AT + 5)]
+    deliver_all(client, store, runtime, arriving(journey, arrival))
     document = api_order(client, store)
     assert (document["state"], document["payment"]["status"]) == (
         "payment_processing",
@@ -182,19 +181,13 @@ def test_a_bank_debit_shows_processing_until_it_succeeds(
 def test_a_debit_after_a_declined_card_is_processing_and_a_late_decline_does_not_fail_it(
     client: FlaskClient, store: StoreFixture, runtime: Runtime, arrival: str
 ) -> None:
-    session = samples.checkout_session(
-        ORDER, amount=5000, intent_id=INTENT, payment_status="unpaid"
-    )
     declined = samples.payment_intent(
         ORDER, amount=5000, intent_id=INTENT, status="requires_payment_method"
     )
-    debit = samples.payment_intent(
-        ORDER, amount=5000, intent_id=INTENT, status="processing", method="sepa_debit"
-    )
     journey = [
-        event("checkout.session.completed", session, PAID_AT),
+        unpaid_checkout(),
         event("payment_intent.payment_failed", declined, PAID_AT + 10),
-        event("payment_intent.processing", debit, PAID_AT + 70),
+        event("payment_intent.processing", sepa_debit(), PAID_AT + 70),
     ]
     deliver_all(client, store, runtime, arriving(journey, arrival))
     assert api_order(client, store)["payment"]["status"] == "payment_processing"

@@ -23,7 +23,7 @@ from shopsync.errors import Ignored
 from shopsync.models import Order, Shipment
 from shopsync.models.limits import column_limit
 from shopsync.models.vocabulary import ShipmentStatus
-from shopsync.orders import orders, shipping
+from shopsync.orders import items, orders, shipping
 from shopsync.pipeline.registry import EventContext, registry
 from shopsync.urls import safe_web_url
 
@@ -50,7 +50,7 @@ def record_fulfillment_tracking(ctx: EventContext) -> None:
     FULFILLMENT.require(fulfillment, ctx.event.event_type)
     order = orders.find_order(ctx.work, id_of(fulfillment, "order_id"))
     if not record_shipment(
-        ctx, order, fulfillment, ordered=orders.ordered_quantity(ctx.work, order)
+        ctx, order, fulfillment, ordered=items.ordered_quantity(ctx.work, order)
     ):
         raise Ignored("fulfillment has not shipped (status is not success or cancelled)")
 

@@ -27,7 +27,8 @@ from shopsync.customers.customers import CustomerFacts
 from shopsync.errors import Unprocessable
 from shopsync.models import Customer, Order, OrderLineItem
 from shopsync.models.limits import column_limit
-from shopsync.orders.orders import LineItemFacts, OrderFacts
+from shopsync.orders.items import LineItemFacts
+from shopsync.orders.orders import OrderFacts
 
 PROVIDER = "shopify"
 # `email_marketing_consent.state` values (absent from webhooks since API 2025-01).

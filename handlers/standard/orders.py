@@ -19,7 +19,8 @@ from shopsync.errors import Unprocessable
 from shopsync.models import Customer, Order, OrderLineItem
 from shopsync.models.limits import column_limit
 from shopsync.orders import orders, payments, refunds
-from shopsync.orders.orders import LineItemFacts, OrderFacts
+from shopsync.orders.items import LineItemFacts
+from shopsync.orders.orders import OrderFacts
 from shopsync.pipeline.registry import EventContext, registry
 
 PROVIDER = "standard"

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from shopsync import waits
@@ -24,8 +23,14 @@ from shopsync.clock import utcnow
 from shopsync.crypto import new_token
 from shopsync.customers.customers import CustomerFacts, upsert_customer
 from shopsync.errors import NotYetKnown
-from shopsync.models import Order, OrderLineItem
+from shopsync.models import Order
 from shopsync.models.limits import column_limit
+from shopsync.orders.items import (
+    LineItemFacts,
+    add_line_items,
+    line_items,
+    replace_line_items,
+)
 from shopsync.orders.lifecycle import Milestone, derive_state, supersedes
 from shopsync.orders.timeline import add_milestone, start_timeline
 from shopsync.urls import safe_web_url
@@ -50,14 +55,6 @@ def _known_payments(session: Session, store_id: int, references: Sequence[str]) 
 # order has not been linked to it yet.
 ORDER = waits.register("order", _known_orders)
 PAYMENT = waits.register("payment", _known_payments)
-
-
-@dataclass(frozen=True)
-class LineItemFacts:
-    name: str
-    quantity: int = 1
-    sku: str | None = None
-    unit_amount: int | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +142,7 @@ def upsert_order(work: UnitOfWork, facts: OrderFacts) -> Order:
     if order is None:
         order = _create(work, facts)
         if facts.line_items:
-            _add_line_items(work, order, facts.line_items)
+            add_line_items(work, order, facts.line_items)
     elif facts.as_of is not None and is_newest(order, facts.as_of):
         _follow(work, order, facts)
     else:
@@ -198,8 +195,8 @@ def _fill_in(work: UnitOfWork, order: Order, facts: OrderFacts) -> None:
     if order.customer_id is None or facts.customer is not None:
         # A provider's account may have moved address or changed its marketing choice.
         order.customer_id = _customer_id(work, facts) or order.customer_id
-    if facts.line_items and not _line_items(work, order):
-        _add_line_items(work, order, facts.line_items)
+    if facts.line_items and not line_items(work, order):
+        add_line_items(work, order, facts.line_items)
 
 
 def _follow(work: UnitOfWork, order: Order, facts: OrderFacts) -> None:
@@ -214,56 +211,12 @@ def _follow(work: UnitOfWork, order: Order, facts: OrderFacts) -> None:
     if order.customer_id is None or facts.customer is not None or order.email != email_before:
         order.customer_id = _customer_id(work, facts) or order.customer_id
     if facts.line_items:
-        _replace_line_items(work, order, facts.line_items)
+        replace_line_items(work, order, facts.line_items)
 
 
 def _customer_id(work: UnitOfWork, facts: OrderFacts) -> int | None:
     customer = facts.customer_facts()
     return upsert_customer(work, customer) if customer is not None else None
-
-
-def _line_items(work: UnitOfWork, order: Order) -> list[OrderLineItem]:
-    statement = select(OrderLineItem).where(OrderLineItem.order_id == order.id)
-    return list(work.session.exec(statement.order_by(col(OrderLineItem.id))))
-
-
-def _add_line_items(work: UnitOfWork, order: Order, items: list[LineItemFacts]) -> None:
-    assert order.id is not None
-    for item in items:
-        work.session.add(_line_item_row(order, item))
-
-
-def _replace_line_items(work: UnitOfWork, order: Order, items: list[LineItemFacts]) -> None:
-    """The items of the newest snapshot, rewritten only when they differ."""
-    held = _line_items(work, order)
-    wanted = [_line_item_row(order, item) for item in items]
-    if [_line_key(row) for row in held] == [_line_key(row) for row in wanted]:
-        return
-    for row in held:
-        work.session.delete(row)
-    work.session.add_all(wanted)
-
-
-def _line_item_row(order: Order, item: LineItemFacts) -> OrderLineItem:
-    assert order.id is not None
-    return OrderLineItem(
-        store_id=order.store_id,
-        order_id=order.id,
-        name=item.name[: column_limit(OrderLineItem, "name")],
-        sku=item.sku,
-        quantity=item.quantity,
-        unit_amount=item.unit_amount,
-    )
-
-
-def _line_key(row: OrderLineItem) -> tuple[str, str | None, int, int | None]:
-    return (row.name, row.sku, row.quantity, row.unit_amount)
-
-
-def ordered_quantity(work: UnitOfWork, order: Order) -> int:
-    """How many items the order has, as far as its line items are known (0 if not)."""
-    statement = select(func.sum(OrderLineItem.quantity)).where(OrderLineItem.order_id == order.id)
-    return int(work.session.exec(statement).one() or 0)
 
 
 def record_cancel(work: UnitOfWork, order: Order) -> None:
