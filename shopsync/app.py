@@ -6,6 +6,7 @@ from flask import Flask
 
 from shopsync import bootstrap, web
 from shopsync.config import Settings
+from shopsync.web.extensions import init_extensions
 from shopsync.web.state import install
 
 
@@ -18,4 +19,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     install(app, runtime)
     web.register_blueprints(app)
     web.register_error_handlers(app)
+    init_extensions(app, runtime)
     return app

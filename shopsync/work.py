@@ -31,11 +31,14 @@ class CauseKind(StrEnum):
     ADMIN = "admin"
     CLI = "cli"
     SCHEDULE = "schedule"
+    # A customer asked for something (their status link, say) from a public page.
+    CUSTOMER = "customer"
 
 
 @dataclass(frozen=True)
 class Cause:
-    """Why a change happened: a webhook event (by inbox id), an admin, a command, a job."""
+    """Why a change happened: a webhook event (by inbox id), an admin, a command, a job,
+    a customer's request."""
 
     kind: CauseKind
     webhook_event_id: int | None = None
@@ -57,6 +60,11 @@ class Cause:
     @classmethod
     def schedule(cls, job: str) -> Cause:
         return cls(CauseKind.SCHEDULE, actor=job[:ACTOR_LIMIT])
+
+    @classmethod
+    def customer(cls, request: str) -> Cause:
+        """A customer's request, named by what was asked (never who asked)."""
+        return cls(CauseKind.CUSTOMER, actor=request[:ACTOR_LIMIT])
 
     @property
     def label(self) -> str:

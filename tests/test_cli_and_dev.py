@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -146,6 +148,7 @@ def test_dev_runs_everything_with_no_configuration(tmp_path: Path) -> None:
         assert "secret: whsec_" in banner and "API key: ssk_" in banner
         assert (tmp_path / "instance" / "shopsync.sqlite3").exists()
         assert (tmp_path / "instance" / "dev_server.json").stat().st_mode & 0o777 == 0o600
+        assert_banner_admin_login_works(banner, port, tmp_path / "instance")
         assert_simulated_order_gets_paid(tmp_path, port)
         stop_quietly(dev, log)
         assert not (tmp_path / "instance" / "dev_server.json").exists()
@@ -185,6 +188,25 @@ def test_dev_on_a_busy_port_says_so_and_starts_nothing(tmp_path: Path) -> None:
     )
     assert "shopsync is running" not in result.stdout
     assert not (tmp_path / "instance" / "dev_server.json").exists()
+
+
+def assert_banner_admin_login_works(banner: str, port: int, instance: Path) -> None:
+    """The banner's admin login signs in; the password is kept where only its owner reads."""
+    found = re.search(r"admin: +(\S+)/admin +sign in as (\S+) / (\S+)", banner)
+    assert found, banner
+    base, email, password = found.groups()
+    assert base == f"http://127.0.0.1:{port}"
+    assert (instance / "dev_admin.json").stat().st_mode & 0o777 == 0o600
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with browser.open(f"{base}/admin/login", timeout=5) as response:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', response.read().decode())
+    assert token
+    form = urllib.parse.urlencode(
+        {"email": email, "password": password, "csrf_token": token.group(1)}
+    ).encode()
+    with browser.open(f"{base}/admin/login", data=form, timeout=5) as response:
+        assert response.url == f"{base}/admin/"
+        assert "Demo store" in response.read().decode()
 
 
 def assert_simulated_order_gets_paid(project: Path, port: int) -> None:

@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 
 from shopsync.cli import (
+    admin,
     db,
     dev,
     events,
@@ -36,7 +37,7 @@ def cli() -> None:
     """shopsync: webhook order sync for online stores."""
 
 
-for _module in (db, stores, worker, dev, events, outbox, simulate, secrets):
+for _module in (db, stores, worker, dev, events, outbox, simulate, secrets, admin):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 for _command in (*subscribers.STORE_COMMANDS, *notifications.STORE_COMMANDS):

@@ -98,6 +98,46 @@ def compose(
     }
 
 
+@dataclass(frozen=True)
+class StatusLinkLetter:
+    """The link to an order's status page, sent because its customer asked for it."""
+
+    store_name: str
+    settings: StoreSettings
+    order: Order
+    recipient: str
+
+
+def compose_status_link(
+    context: EmailContext, letter: StatusLinkLetter, *, key: str, at: datetime
+) -> dict[str, str]:
+    """The "find my order" email, stored like every other: headers and both parts."""
+    label = order_label(letter.order)
+    sender = _sender_for(context, letter.settings, letter.store_name)
+    values: dict[str, Any] = {
+        "subject": f"Your link to order {label}",
+        "headline": "Follow your order",
+        "customer_name": None,
+        "store": _store_values(letter.store_name, letter.settings),
+        "order": {
+            "label": label,
+            "status_url": context.status_url(letter.order),
+            "lines": [],
+            "total": None,
+        },
+    }
+    return {
+        "from": str(sender),
+        "to": letter.recipient,
+        "reply_to": letter.settings.reply_to or "",
+        "subject": str(values["subject"]),
+        "date": format_datetime(at),
+        "message_id": message_id(context, key, sender.domain),
+        "text": _environment().get_template("status_link.txt").render(values),
+        "html": _environment().get_template("status_link.html").render(values),
+    }
+
+
 def message_id(context: EmailContext, key: str, domain: str) -> str:
     """Derived from the outbox key (and the deployment), so every retry carries the same one."""
     digest = hashlib.sha256(f"{context.public_url}|{key}".encode()).hexdigest()[:32]
@@ -109,25 +149,33 @@ def order_label(order: Order) -> str:
 
 
 def _sender(context: EmailContext, letter: OrderLetter) -> Address:
-    address = letter.settings.email_from or context.default_from
-    name = letter.settings.email_from_name or letter.store_name
+    return _sender_for(context, letter.settings, letter.store_name)
+
+
+def _sender_for(context: EmailContext, settings: StoreSettings, store_name: str) -> Address:
+    address = settings.email_from or context.default_from
+    name = settings.email_from_name or store_name
     return Address(display_name=name, addr_spec=address)
+
+
+def _store_values(store_name: str, settings: StoreSettings) -> dict[str, Any]:
+    colour = brand_colour(settings)
+    return {
+        "name": store_name,
+        "colour": colour,
+        "text_colour": _text_on(colour),
+        "link_colour": colour if _text_on(colour) == "#ffffff" else "#1d4ed8",
+        "logo_url": _web_url(settings.logo_url),
+    }
 
 
 def _template_values(context: EmailContext, letter: OrderLetter) -> dict[str, Any]:
     order, label = letter.order, order_label(letter.order)
-    colour = brand_colour(letter.settings)
     return {
         "subject": SUBJECTS[letter.milestone].format(label=label),
         "headline": HEADLINES[letter.milestone],
         "customer_name": letter.customer_name,
-        "store": {
-            "name": letter.store_name,
-            "colour": colour,
-            "text_colour": _text_on(colour),
-            "link_colour": colour if _text_on(colour) == "#ffffff" else "#1d4ed8",
-            "logo_url": _web_url(letter.settings.logo_url),
-        },
+        "store": _store_values(letter.store_name, letter.settings),
         "order": {
             "label": label,
             "status_url": context.status_url(order),

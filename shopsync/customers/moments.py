@@ -75,6 +75,10 @@ def email_key(order_id: int, milestone: str) -> str:
     return f"email:order:{order_id}:{milestone}"
 
 
+def is_moment_key(key: str) -> bool:
+    return key.startswith("email:order:")
+
+
 def milestone_of_key(key: str) -> str:
     return key.rsplit(":", 1)[-1]
 

@@ -24,10 +24,17 @@ from shopsync.clock import utcnow
 from shopsync.customers.consent import may_send_order_email
 from shopsync.customers.customers import normalize_email
 from shopsync.customers.email_settings import moments_off, settings_of
-from shopsync.customers.letters import EmailContext, OrderLetter, compose
+from shopsync.customers.letters import (
+    EmailContext,
+    OrderLetter,
+    StatusLinkLetter,
+    compose,
+    compose_status_link,
+)
 from shopsync.customers.moments import (
     MOMENT_FOR_MILESTONE,
     email_key,
+    is_moment_key,
     milestone_of_key,
     superseding,
 )
@@ -115,13 +122,47 @@ def _write(
     )
 
 
+def write_status_link(work: UnitOfWork, order: Order, *, recipient: str, key: str) -> bool:
+    """Email an order's status page link to `recipient`; False when no email is sent here.
+
+    The customer asked for it, so neither the store's moment switches nor the age rule
+    apply; it goes only to the address the order was placed with (the caller's check).
+    """
+    context = _context
+    if context is None:
+        return False
+    letter = StatusLinkLetter(
+        store_name=work.store.name,
+        settings=settings_of(work.session, work.store_id),
+        order=order,
+        recipient=recipient,
+    )
+    payload = compose_status_link(context, letter, key=key, at=utcnow())
+    post(
+        work,
+        kind=OutboxKind.EMAIL,
+        key=key,
+        target=recipient,
+        summary=payload["subject"],
+        payload=payload,
+        order_id=order.id,
+    )
+    return True
+
+
 def recipient_of(order: Order, customer: Customer | None) -> str | None:
     """The order's own address, else its customer's."""
     return normalize_email(order.email) or (customer.email if customer else None)
 
 
 def reason_to_skip(session: Session, message: OutboxMessage) -> str | None:
-    """Why a written order email should not be sent now, or None to send it."""
+    """Why a written order email should not be sent now, or None to send it.
+
+    Only emails about an order's moments can be superseded or turned off; one a customer
+    asked for (their status link) always goes.
+    """
+    if not is_moment_key(message.idempotency_key):
+        return None
     milestone = milestone_of_key(message.idempotency_key)
     later = superseding(milestone, _written_milestones(session, message))
     if later is not None:

@@ -11,7 +11,7 @@ from shopsync.stores.listing import store_details
 TRY = ".venv/bin/shopsync simulate stripe checkout.session.completed --order 1001"
 
 
-def print_banner(rt: Runtime, demo: DemoStore) -> None:
+def print_banner(rt: Runtime, demo: DemoStore, admin: tuple[str, str]) -> None:
     settings = rt.settings
     details = store_details(
         rt.engine, rt.vault, store_id=demo.store_id, public_url=settings.public_url, reveal=True
@@ -20,6 +20,7 @@ def print_banner(rt: Runtime, demo: DemoStore) -> None:
     lines = [
         "",
         f"shopsync is running at {settings.public_url}  (Ctrl-C stops everything)",
+        f"  admin:    {settings.public_url}/admin  sign in as {admin[0]} / {admin[1]}",
         f"  health:   {settings.public_url}/healthz   readiness: {settings.public_url}/readyz",
         f"  database: {settings.database_url}",
         f"  demo store {demo.store_id} ({demo.name}, {mode}), API key: {demo.api_key}",

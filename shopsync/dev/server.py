@@ -25,6 +25,7 @@ import click
 
 from shopsync import bootstrap
 from shopsync.config import Settings
+from shopsync.dev.admin_login import ensure_dev_admin
 from shopsync.dev.banner import print_banner
 from shopsync.dev.demo import DEMO_STORE_NAME, DemoStore, load_demo_store
 from shopsync.dev.smtp_sink import local_smtp_sink
@@ -59,7 +60,7 @@ def run_dev(*, host: str, port: int) -> None:
                 redis_url=settings.redis_url or "",
             ).save(settings.instance_path)
             children = start_processes(settings, host=host, port=port)
-            print_banner(rt, demo)
+            print_banner(rt, demo, ensure_dev_admin(rt))
             ended = wait_for_exit(children, stop_requested)
         finally:
             stop_processes(children)

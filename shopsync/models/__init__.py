@@ -1,5 +1,6 @@
 """Tables. Every row belongs to a store; import from here, not from the submodules."""
 
+from shopsync.models.admin import AdminUser, AdminUserStore
 from shopsync.models.customers import Customer, CustomerIdentity
 from shopsync.models.inbox import EventStatus, WebhookEvent
 from shopsync.models.orders import (
@@ -16,6 +17,8 @@ from shopsync.models.subscribers import StoreSubscriber
 from shopsync.models.subscriptions import Subscription
 
 __all__ = [
+    "AdminUser",
+    "AdminUserStore",
     "Customer",
     "CustomerIdentity",
     "EventStatus",

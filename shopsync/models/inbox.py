@@ -40,6 +40,8 @@ class WebhookEvent(SQLModel, table=True):
         Index("ix_webhook_event_parked", "store_id", "waiting_for"),
         # Finds the rows whose payload is still kept, oldest first (see pipeline/redaction.py).
         Index("ix_webhook_event_retention", "redacted_at", "received_at"),
+        # The admin's per-store lists and its "last hour" counts.
+        Index("ix_webhook_event_store_received", "store_id", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

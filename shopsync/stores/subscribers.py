@@ -20,8 +20,10 @@ from shopsync.clock import utcnow
 from shopsync.crypto import Vault
 from shopsync.db import transaction
 from shopsync.errors import ShopsyncError
-from shopsync.models import StoreSubscriber
+from shopsync.models import OutboxKind, StoreSubscriber
 from shopsync.outbox.http import TargetPolicy, check_url
+from shopsync.outbox.rows import post
+from shopsync.work import UnitOfWork
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the scheme's prefix, not a secret
 SECRET_BYTES = 32
@@ -42,6 +44,11 @@ ORDER_EVENT_TYPES = (
     "order.restored",
     "order.shipment_canceled",
 )
+
+# Sent on request to one subscriber, whatever it chose, with a made-up order: lets the
+# store check its receiver verifies signatures and parses bodies before real orders flow.
+TEST_EVENT_TYPE = "order.test"
+TEST_MILESTONE = "test"
 
 
 class InvalidSubscriber(ShopsyncError):
@@ -200,3 +207,52 @@ def _failing_for(subscriber: StoreSubscriber, now: datetime) -> timedelta:
     if since.tzinfo is None:  # SQLite hands back naive UTC
         since = since.replace(tzinfo=now.tzinfo)
     return now - since
+
+
+def post_test_event(work: UnitOfWork, *, subscriber_id: int) -> int:
+    """Write a signed `order.test` message to one subscriber; returns the outbox id."""
+    subscriber = _get(work.session, work.store_id, subscriber_id)
+    stamp = work.at.isoformat().replace("+00:00", "Z")
+    message_id = post(
+        work,
+        kind=OutboxKind.STORE_WEBHOOK,
+        # Every press sends a new message; a replay of one resends that one.
+        key=f"store_webhook:{subscriber.id}:test:{secrets.token_hex(8)}",
+        target=str(subscriber.id),
+        summary=f"{TEST_EVENT_TYPE} (sent from the admin)",
+        payload={
+            "type": TEST_EVENT_TYPE,
+            "timestamp": stamp,
+            "data": {"milestone": TEST_MILESTONE, "order": _sample_order(stamp)},
+        },
+    )
+    assert message_id is not None  # the key is new
+    return message_id
+
+
+def _sample_order(stamp: str) -> dict[str, object]:
+    """An order in the shape of real ones, plainly not a real one."""
+    return {
+        "id": "test",
+        "number": "#TEST",
+        "state": "paid",
+        "email": None,
+        "currency": "EUR",
+        "total_amount": 4200,
+        "payment": {
+            "status": "paid",
+            "paid_amount": 4200,
+            "refunded_amount": 0,
+            "disputed": False,
+            "dispute_status": None,
+        },
+        "fulfillment_status": "unfulfilled",
+        "canceled": False,
+        "needs_attention": None,
+        "status_page_token": "test",
+        "version": 0,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "line_items": [{"name": "Test item", "sku": None, "quantity": 1, "unit_amount": 4200}],
+        "shipments": [],
+    }

@@ -24,10 +24,13 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from shopsync.web import api, health, home, metrics, webhooks
+    from shopsync.web import admin, api, health, home, metrics, status_page, templating, webhooks
 
     app.register_blueprint(home.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(templating.bp)
+    app.register_blueprint(status_page.bp)
+    admin.register(app)

@@ -1,7 +1,7 @@
 """orders recomputed from per-object records: snapshot times, refund statuses, shipment cancels
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-09
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
