@@ -163,3 +163,14 @@ def timeline(rt: Runtime, order_id: int | None) -> list[str]:
             .order_by(TimelineEntry.id)
         )
         return [entry.milestone for entry in entries]
+
+
+# The two arrival orders every reversal is tested in: as the provider sent the events,
+# and the other way round.
+ARRIVALS = ("as sent", "reversed")
+
+
+def arriving(deliveries: list[Any], arrival: str) -> list[Any]:
+    """The deliveries in the given arrival order, each delivered twice (all, then all again)."""
+    ordered = list(deliveries) if arrival == "as sent" else list(reversed(deliveries))
+    return ordered + ordered

@@ -8,12 +8,16 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
-from sqlmodel import SQLModel
+from sqlalchemy import Engine, MetaData, inspect
+from sqlmodel import Session, SQLModel, col, select
 
 import shopsync.models  # noqa: F401 - the tables under test
+from shopsync.clock import utcnow
 from shopsync.db import create_engine_for
 from shopsync.migrate import current_revision, downgrade, upgrade
+from shopsync.models import Order, Refund
+from shopsync.orders.lifecycle import payment_stage
+from shopsync.orders.refunds import refunded_by_source
 from tests.conftest import fresh_postgres_database
 
 
@@ -49,3 +53,61 @@ def test_downgrade_to_base_and_up_again(empty_engine: Engine) -> None:
     assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
     upgrade(empty_engine)
     assert "webhook_event" in inspect(empty_engine).get_table_names()
+
+
+def test_orders_keep_what_they_reached_across_the_move_to_recomputed_dimensions(
+    empty_engine: Engine,
+) -> None:
+    """Rows written before 0010 keep their payment, refunds, fulfilment and cancel."""
+    upgrade(empty_engine, "0008")
+    now = utcnow()
+    tables = MetaData()
+    tables.reflect(empty_engine)
+    with empty_engine.begin() as connection:
+        store_id = connection.execute(
+            tables.tables["store"]
+            .insert()
+            .values(name="Old shop", livemode=True, api_key_hash="h" * 64, created_at=now)
+        ).inserted_primary_key[0]
+        order_row = {
+            "store_id": store_id,
+            "state": "canceled",
+            "payment_status": "refunded",
+            "fulfillment_status": "delivered",
+            "paid_amount": 5000,
+            "total_amount": 5000,
+            "disputed": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        connection.execute(
+            tables.tables["orders"].insert(),
+            [
+                # Refunded by a running total (charge.refunded) only: no refund rows.
+                {
+                    **order_row,
+                    "external_id": "1",
+                    "public_token": "t1",
+                    "refunded_amount": 5000,
+                    "canceled": True,
+                },
+                {
+                    **order_row,
+                    "external_id": "2",
+                    "public_token": "t2",
+                    "refunded_amount": 0,
+                    "canceled": False,
+                    "payment_status": "paid",
+                    "fulfillment_status": "partially_shipped",
+                },
+            ],
+        )
+    upgrade(empty_engine)
+    with Session(empty_engine) as session:
+        first, second = session.exec(select(Order).order_by(col(Order.external_id))).all()
+        rows = session.exec(select(Refund).where(Refund.order_id == first.id)).all()
+    assert refunded_by_source(rows) == 5000
+    assert (first.payment_attempt, first.claimed_fulfillment) == ("paid", "shipped")
+    assert first.canceled_changed_at is not None and second.canceled_changed_at is None
+    assert payment_stage(first) == "refunded" and payment_stage(second) == "paid"
+    assert second.claimed_fulfillment == "partially_shipped"

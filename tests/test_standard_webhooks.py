@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -314,15 +315,26 @@ def test_payment_status_moves_the_order_forward_only(
     assert timeline(runtime, paid.id) == milestones
 
 
-def test_paid_with_an_edited_total_is_flagged_not_marked_paid(
+def test_a_payment_of_the_edited_total_marks_the_edited_order_paid(
     client: FlaskClient, store: StoreFixture, runtime: Runtime
 ) -> None:
-    send(client, store, "order.created", samples.order("A-1", payment_status="awaiting_payment"))
-    send(client, store, "order.updated", samples.order("A-1", total=6000))
+    placed = datetime.now(UTC) - timedelta(minutes=2)
+    edited = samples.event(
+        "order.updated", samples.order("A-1", total=6000), timestamp=placed + timedelta(minutes=1)
+    )
+    created = samples.event(
+        "order.created", samples.order("A-1", payment_status="awaiting_payment"), timestamp=placed
+    )
+    for event in (edited, created):  # the edit first: the older event changes nothing
+        deliver(client, store, "standard", event)
     work_queue(runtime)
-    flagged = order(runtime, store.id, "A-1")
-    assert flagged is not None and flagged.state == "awaiting_payment"
-    assert flagged.needs_attention is not None and "does not match" in flagged.needs_attention
+    paid = order(runtime, store.id, "A-1")
+    assert paid is not None and (paid.state, paid.total_amount, paid.paid_amount) == (
+        "paid",
+        6000,
+        6000,
+    )
+    assert paid.needs_attention is None
 
 
 def test_cancel_before_anything_else_creates_a_canceled_order_that_stays_canceled(

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from handlers.easypost import samples as easypost
 from handlers.standard import samples as standard
+from handlers.stripe import samples as stripe
 from shopsync.models import Order, Shipment
 from shopsync.runtime import Runtime
 from shopsync.status_page.links import safe_link
@@ -22,6 +23,7 @@ from shopsync.web.extensions import limiter_storage_uri
 from shopsync.web.page_headers import content_security_policy
 from tests.pages import place_order, ship, text_of
 from tests.support import StoreFixture, deliver, make_store, work_queue
+from tests.support import order as stored_order
 
 
 def test_the_page_shows_the_order_in_plain_words_and_nothing_personal(
@@ -247,3 +249,46 @@ def test_the_brand_colour_style_carries_the_nonce_the_policy_allows(
     [nonce] = re.findall(r'<style nonce="([^"]+)">:root \{ --brand: #0a7d3b;', page)
     assert f"style-src 'self' 'nonce-{nonce}'" in policy
     assert "img-src 'self' https://cdn.example" in policy
+
+
+def test_a_return_on_its_way_back_is_not_shown_as_the_customers_parcel(
+    client: FlaskClient, runtime: Runtime, store: StoreFixture
+) -> None:
+    order = place_order(client, runtime, store, "S-9")
+    code = standard.tracking_number_for("S-9")
+    ship(client, runtime, store, "S-9", status="delivered", tracking_number=code)
+    returning = easypost.tracker(code, status="in_transit", carrier="USPS", is_return=True)
+    deliver(client, store, "easypost", easypost.event(returning))
+    work_queue(runtime)
+
+    public = public_order(runtime.engine, order.public_token)
+
+    assert public is not None and public.headline == "Delivered"
+    assert [(p.carrier, p.delivered) for p in public.parcels] == [("DHL Express", True)]
+    assert "Your return is on its way to the store" in [m.words for m in public.timeline]
+
+
+def test_a_bank_payment_on_its_way_says_so(
+    client: FlaskClient, runtime: Runtime, store: StoreFixture
+) -> None:
+    session = stripe.checkout_session("S-10", amount=5350, payment_status="unpaid")
+    intent = stripe.payment_intent(
+        "S-10",
+        amount=5350,
+        status="processing",
+        method="sepa_debit",
+        intent_id=session["payment_intent"],
+    )
+    for event_type, obj in (
+        ("checkout.session.completed", session),
+        ("payment_intent.processing", intent),
+    ):
+        deliver(client, store, "stripe", stripe.event(event_type, obj, livemode=True))
+    work_queue(runtime)
+    order = stored_order(runtime, store.id, "S-10")
+    assert order is not None
+
+    page = text_of(client.get(f"/orders/{order.public_token}"))
+
+    assert re.search(r'id="headline"[^>]*>Payment on its way<', page)
+    assert "Your bank payment is on its way" in page

@@ -6,7 +6,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jsonschema
@@ -18,6 +18,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from handlers.shopify import samples as shopify_samples
 from handlers.standard import samples as standard_samples
 from handlers.stripe import samples
 from shopsync.app import create_app
@@ -386,3 +387,87 @@ def test_metrics_show_the_outbox_by_kind_and_status_and_its_oldest_message(
     age = float(text.split("\nshopsync_outbox_oldest_waiting_seconds ")[1].split()[0])
     assert age > 0
     assert "shopsync_outbox_redeliveries 0" in text
+
+
+def test_reversals_are_announced_once_each_in_the_documented_shape(
+    client: FlaskClient, store: StoreFixture, runtime: Runtime, receiver: Receiver
+) -> None:
+    subscribe(runtime, store, receiver)
+    paid_at = int(time.time()) - 3600
+    stripe_events = [
+        samples.event(
+            "checkout.session.completed",
+            samples.checkout_session(ORDER, amount=4200, intent_id="pi_3Announced"),
+            livemode=True,
+            created=paid_at,
+        ),
+        *(
+            samples.event(
+                event_type,
+                samples.refund_object(
+                    amount=1200, intent_id="pi_3Announced", status=status, refund_id="re_3Ann"
+                ),
+                livemode=True,
+                created=paid_at + offset,
+            )
+            for event_type, status, offset in (
+                ("refund.created", "succeeded", 60),
+                ("refund.failed", "failed", 120),
+            )
+        ),
+    ]
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    stamp = [(start + timedelta(minutes=m)).isoformat() for m in range(10)]
+    parcel = shopify_samples.fulfillment("5001", fulfillment_id=77, updated_at=stamp[1])
+    shopify_hooks = [
+        (
+            "orders/paid",
+            shopify_samples.order("5001", financial_status="paid", updated_at=stamp[0]),
+        ),
+        ("fulfillments/create", parcel),
+        ("fulfillments/update", {**parcel, "status": "cancelled", "updated_at": stamp[2]}),
+        (
+            "orders/cancelled",
+            shopify_samples.order(
+                "5001", financial_status="paid", cancelled_at=stamp[3], updated_at=stamp[3]
+            ),
+        ),
+        (
+            "orders/updated",
+            shopify_samples.order("5001", financial_status="paid", updated_at=stamp[4]),
+        ),
+    ]
+    for body in stripe_events * 2:
+        assert deliver(client, store, "stripe", body).status_code == 200
+    for topic, body in shopify_hooks * 2:
+        headers = {"X-Shopify-Topic": topic}
+        assert deliver(client, store, "shopify", body, headers=headers).status_code == 200
+    work_queue(runtime)
+
+    by_order: dict[str, list[str]] = {}
+    for delivery in receiver.requests:
+        jsonschema.validate(delivery.body, SCHEMA, format_checker=jsonschema.FormatChecker())
+        assert delivery.verified
+        by_order.setdefault(delivery.body["data"]["order"]["id"], []).append(delivery.type)
+    assert by_order[ORDER] == [
+        "order.created",
+        "order.paid",
+        "order.refunded",
+        "order.refund_failed",
+    ]
+    assert by_order["5001"] == [
+        "order.created",
+        "order.paid",
+        "order.shipped",
+        "order.shipment_canceled",
+        "order.canceled",
+        "order.restored",
+    ]
+    failed = next(d for d in receiver.requests if d.type == "order.refund_failed").body
+    assert failed["data"]["order"]["payment"] == {
+        "status": "paid",
+        "paid_amount": 4200,
+        "refunded_amount": 0,
+        "disputed": False,
+        "dispute_status": None,
+    }

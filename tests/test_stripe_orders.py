@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -12,10 +13,20 @@ from shopsync.runtime import Runtime
 from tests.support import StoreFixture, deliver, event_statuses, events, work_queue
 
 INTENT = "pi_3OrderLink"
+CHARGE = "ch_3OrderLink"
+NOW = int(time.time())
 
 
-def send(client: FlaskClient, store: StoreFixture, event_type: str, obj: dict[str, Any]) -> None:
-    response = deliver(client, store, "stripe", samples.event(event_type, obj, livemode=True))
+def send(
+    client: FlaskClient,
+    store: StoreFixture,
+    event_type: str,
+    obj: dict[str, Any],
+    *,
+    created: int | None = None,
+) -> None:
+    event = samples.event(event_type, obj, livemode=True, created=created)
+    response = deliver(client, store, "stripe", event)
     assert response.status_code == 200
 
 
@@ -92,7 +103,7 @@ def test_payment_for_an_unknown_order_is_parked_until_the_order_arrives(
     assert api_order(client, store, "S-4")["state"] == "paid"
 
 
-def test_amount_mismatch_flags_the_order_instead_of_paying_it(
+def test_a_payment_short_of_the_total_shows_as_partially_paid_with_what_arrived(
     client: FlaskClient, store: StoreFixture, runtime: Runtime
 ) -> None:
     send(client, store, "checkout.session.completed", checkout("S-5", payment_status="unpaid"))
@@ -104,9 +115,10 @@ def test_amount_mismatch_flags_the_order_instead_of_paying_it(
     )
     work_queue(runtime)
     document = api_order(client, store, "S-5")
-    assert document["state"] == "awaiting_payment"
-    assert document["needs_attention"] == "payment of 4999 USD does not match order total 5000 USD"
-    assert "needs_attention" in milestones(document)
+    assert document["state"] == "partially_paid"
+    assert (document["payment"]["paid_amount"], document["total_amount"]) == (4999, 5000)
+    assert document["needs_attention"] is None
+    assert milestones(document) == ["created", "partially_paid"]
 
 
 def test_currency_mismatch_flags_the_order(
@@ -120,7 +132,10 @@ def test_currency_mismatch_flags_the_order(
         samples.payment_intent("S-6", amount=5000, currency="eur", intent_id=INTENT),
     )
     work_queue(runtime)
-    assert api_order(client, store, "S-6")["payment"]["status"] == "awaiting_payment"
+    document = api_order(client, store, "S-6")
+    assert document["payment"]["status"] == "awaiting_payment"
+    assert document["needs_attention"] == "payment of 5000 EUR does not match order total 5000 USD"
+    assert "needs_attention" in milestones(document)
 
 
 def test_partial_then_full_refund(
@@ -131,7 +146,7 @@ def test_partial_then_full_refund(
         client,
         store,
         "charge.refunded",
-        samples.charge(amount=5000, amount_refunded=1200, intent_id=INTENT),
+        samples.charge(charge_id=CHARGE, amount=5000, amount_refunded=1200, intent_id=INTENT),
     )
     work_queue(runtime)
     partial = api_order(client, store, "S-7")
@@ -140,7 +155,7 @@ def test_partial_then_full_refund(
         client,
         store,
         "charge.refunded",
-        samples.charge(amount=5000, amount_refunded=5000, intent_id=INTENT),
+        samples.charge(charge_id=CHARGE, amount=5000, amount_refunded=5000, intent_id=INTENT),
     )
     work_queue(runtime)
     full = api_order(client, store, "S-7")
@@ -156,13 +171,16 @@ def test_late_partial_refund_never_undoes_a_full_refund(
         client,
         store,
         "charge.refunded",
-        samples.charge(amount=5000, amount_refunded=5000, intent_id=INTENT),
+        samples.charge(charge_id=CHARGE, amount=5000, amount_refunded=5000, intent_id=INTENT),
+        created=NOW,
     )
+    # The earlier partial refund's event, delivered late: older by Stripe's clock.
     send(
         client,
         store,
         "charge.refunded",
-        samples.charge(amount=5000, amount_refunded=1200, intent_id=INTENT),
+        samples.charge(charge_id=CHARGE, amount=5000, amount_refunded=1200, intent_id=INTENT),
+        created=NOW - 60,
     )
     work_queue(runtime)
     document = api_order(client, store, "S-8")
@@ -176,7 +194,7 @@ def test_refund_before_the_payment_link_is_known_waits_for_it(
         client,
         store,
         "charge.refunded",
-        samples.charge(amount=5000, amount_refunded=5000, intent_id=INTENT),
+        samples.charge(charge_id=CHARGE, amount=5000, amount_refunded=5000, intent_id=INTENT),
     )
     work_queue(runtime)
     assert events(runtime)[0].waiting_for == f"payment:{INTENT}"

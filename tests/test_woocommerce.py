@@ -245,7 +245,11 @@ def test_new_order_is_recorded_with_its_details(
     with Session(runtime.engine) as session:
         items = session.exec(select(OrderLineItem).where(OrderLineItem.order_id == created.id))
         lines = [(i.name, i.quantity, i.sku, i.unit_amount) for i in items]
-    assert lines == [("Woo Single #1", 2, "woo-single-1", 300), ("Ship Your Idea", 1, None, 2000)]
+    # WooCommerce escapes names for HTML (`&ndash;`); the customer sees the dash.
+    assert lines == [
+        ("Woo Single #1", 2, "woo-single-1", 300),
+        ("Ship Your Idea \N{EN DASH} Color: Black, Size: M Test", 1, None, 2000),
+    ]
 
 
 def test_order_moves_from_pending_to_paid_to_shipped(

@@ -3,7 +3,10 @@
 A tracker knows nothing of the store's orders, only its tracking code, so it is linked
 to the shipment the store announced (Shopify fulfillments, Standard Webhooks
 shipments). When no such shipment exists yet the event is parked on the tracking
-number and resumed as soon as a shipment with that number is recorded.
+number and resumed as soon as a shipment with that number is recorded. The tracker's
+`updated_at` dates its news: an older tracker update cannot overwrite the estimated
+delivery of a newer one. A return tracker (`is_return: true`) follows the parcel on its
+way back to the store: it is recorded as the order's return, not as the parcel sent.
 """
 
 from __future__ import annotations
@@ -11,14 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.easypost.provider import NAME
-from handlers.readers import MAX_TIME_TEXT
+from handlers.readers import MAX_TIME_TEXT, event_time
 from shopsync.clock import parse_iso8601
 from shopsync.errors import Ignored, Unprocessable
 from shopsync.models import Shipment
 from shopsync.models.limits import column_limit
 from shopsync.models.vocabulary import ShipmentStatus
-from shopsync.orders import shipping
-from shopsync.orders.shipping import TrackingFacts
+from shopsync.orders import tracking
+from shopsync.orders.tracking import TrackingFacts
 from shopsync.pipeline.registry import EventContext, registry
 from shopsync.urls import safe_web_url
 
@@ -40,9 +43,7 @@ NO_NEWS_STATUSES = frozenset({"unknown", "cancelled"})
 @registry.on(NAME, "tracker.created", "tracker.updated")
 def update_shipment_tracking(ctx: EventContext) -> None:
     tracker = _tracker(ctx)
-    facts = tracking_facts(tracker)
-    for shipment in shipping.find_shipments_for_tracking(ctx.work, _tracking_code(tracker)):
-        shipping.record_tracking(ctx.work, shipment, facts)
+    tracking.record_carrier_news(ctx.work, _tracking_code(tracker), tracking_facts(tracker))
 
 
 def tracking_facts(tracker: dict[str, Any]) -> TrackingFacts:
@@ -56,6 +57,8 @@ def tracking_facts(tracker: dict[str, Any]) -> TrackingFacts:
         estimated_delivery=parse_iso8601(
             _short_text(tracker.get("est_delivery_date"), MAX_TIME_TEXT)
         ),
+        as_of=event_time(tracker.get("updated_at")),
+        is_return=tracker.get("is_return") is True,
     )
 
 

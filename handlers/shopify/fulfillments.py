@@ -1,17 +1,21 @@
 """Fulfillments: a parcel leaves the shop, then its carrier reports on it.
 
-Only a fulfillment whose `status` is `success` has shipped; pending, open, cancelled
-and failed ones ship nothing. Its `shipment_status` (null until a carrier reports)
-maps onto shopsync's shipment statuses. A fulfillment is partial when it carries fewer
-items than the order; the order counts as fully shipped once an order snapshot says
-so (`fulfillment_status: fulfilled`, whatever topic brought it).
+Only a fulfillment whose `status` is `success` has shipped; pending, open and failed
+ones ship nothing. A `cancelled` one (fulfillments/update after the merchant cancels
+it) stops counting: its parcels are recorded as cancelled, for good, so a stale
+"success" delivered later cannot bring them back. Its `shipment_status` (null until a
+carrier reports) maps onto shopsync's shipment statuses, and its `updated_at` dates
+the news, so an older update cannot overwrite the carrier, link or ETA of a newer one.
+A fulfillment is partial when it carries fewer items than the order; the order counts
+as fully shipped once an order snapshot says so (`fulfillment_status: fulfilled`,
+whatever topic brought it).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from handlers.readers import id_of, objects, text
+from handlers.readers import event_time, id_of, objects, text
 from handlers.shopify.kinds import FULFILLMENT
 from handlers.shopify.provider import NAME
 from handlers.shopify.resources import quantity_of
@@ -19,11 +23,12 @@ from shopsync.errors import Ignored
 from shopsync.models import Order, Shipment
 from shopsync.models.limits import column_limit
 from shopsync.models.vocabulary import ShipmentStatus
-from shopsync.orders import orders, shipping
+from shopsync.orders import items, orders, shipping
 from shopsync.pipeline.registry import EventContext, registry
 from shopsync.urls import safe_web_url
 
 SHIPPED = "success"
+CANCELLED = "cancelled"
 SHIPMENT_STATUSES = {
     "confirmed": ShipmentStatus.LABEL_CREATED,
     "label_printed": ShipmentStatus.LABEL_CREATED,
@@ -45,16 +50,17 @@ def record_fulfillment_tracking(ctx: EventContext) -> None:
     FULFILLMENT.require(fulfillment, ctx.event.event_type)
     order = orders.find_order(ctx.work, id_of(fulfillment, "order_id"))
     if not record_shipment(
-        ctx, order, fulfillment, ordered=orders.ordered_quantity(ctx.work, order)
+        ctx, order, fulfillment, ordered=items.ordered_quantity(ctx.work, order)
     ):
-        raise Ignored("fulfillment has not shipped (status is not success)")
+        raise Ignored("fulfillment has not shipped (status is not success or cancelled)")
 
 
 def record_shipment(
     ctx: EventContext, order: Order, fulfillment: dict[str, Any], *, ordered: int
 ) -> bool:
-    """Record the fulfillment's parcels if it has shipped; returns whether it had."""
-    status = shipment_status(fulfillment)
+    """Record the fulfillment's parcels if it shipped or was cancelled; returns whether."""
+    canceled = fulfillment.get("status") == CANCELLED
+    status = ShipmentStatus.LABEL_CREATED if canceled else shipment_status(fulfillment)
     if status is None:
         return False
     numbers = _strings(fulfillment, "tracking_numbers", "tracking_number")
@@ -73,6 +79,8 @@ def record_shipment(
             tracking_number=number if number and len(number) <= number_limit else None,
             tracking_url=safe_web_url(_at(urls, index), column_limit(Shipment, "tracking_url")),
             partial=is_partial(fulfillment, ordered=ordered),
+            canceled=canceled,
+            as_of=event_time(fulfillment.get("updated_at")),
         )
         shipping.record_shipment(ctx.work, order, facts)
     return True

@@ -8,9 +8,12 @@ the dedupe family: the same snapshot resent under another topic of its kind, or 
 a new event id, is the same event.
 
 Shapes (Shopify REST resources, unwrapped): an order has `financial_status` and no
-`order_id`; a fulfillment has `order_id` and a `status`; a refund has `order_id` and
+`order_id`; a fulfillment has `order_id` and a `status`; a fulfillment event (a
+carrier scan) has those and its `fulfillment_id`; a refund has `order_id` and
 `transactions` or `refund_line_items` but no `status`; privacy requests carry the shop
-in the body (`shop_domain`), and `shop/redact` carries nothing else.
+in the body (`shop_domain`), and `shop/redact` carries nothing else. One topic wraps
+its resource: orders/edited sends `{"order_edit": {...}}` (ids and quantity changes
+only, no totals).
 """
 
 from __future__ import annotations
@@ -34,6 +37,15 @@ class Kind:
     # The resource's own id and time fields (its time is the event's time).
     resource_id: Callable[[Body], object]
     time_fields: tuple[str, ...] = ()
+    # The key the resource is wrapped in, if the body wraps it.
+    wrapper: str | None = None
+
+    def resource(self, payload: Body) -> Body:
+        """The resource itself: the body, or what the body wraps ({} if not a dict)."""
+        if self.wrapper is None:
+            return payload
+        inner = payload.get(self.wrapper)
+        return inner if isinstance(inner, dict) else {}
 
     def require(self, payload: Body, topic: str) -> None:
         """Refuse a body that is not of this kind, whatever the topic claimed."""
@@ -55,7 +67,26 @@ def _is_fulfillment(body: Body) -> bool:
     return (
         _has(body, "order_id", (int, str))
         and _has(body, "status", str)
-        and not {"financial_status", "transactions", "refund_line_items"} & body.keys()
+        and not {"financial_status", "transactions", "refund_line_items", "fulfillment_id"}
+        & body.keys()
+    )
+
+
+def _is_fulfillment_event(body: Body) -> bool:
+    return (
+        _has(body, "order_id", (int, str))
+        and _has(body, "fulfillment_id", (int, str))
+        and _has(body, "status", str)
+        and not {"financial_status", "transactions", "tracking_numbers"} & body.keys()
+    )
+
+
+def _is_order_edit(body: Body) -> bool:
+    edit = body.get("order_edit")
+    return (
+        body.keys() == {"order_edit"}
+        and isinstance(edit, dict)
+        and _has(edit, "order_id", (int, str))
     )
 
 
@@ -119,6 +150,22 @@ FULFILLMENT = Kind(
     resource_id=lambda body: body.get("id"),
     time_fields=("updated_at", "created_at"),
 )
+FULFILLMENT_EVENT = Kind(
+    family="fulfillment_event",
+    topics=("fulfillment_events/create",),
+    matches=_is_fulfillment_event,
+    resource_id=lambda body: body.get("id"),
+    time_fields=("happened_at", "updated_at", "created_at"),
+)
+ORDER_EDIT = Kind(
+    family="order_edit",
+    topics=("orders/edited",),
+    matches=_is_order_edit,
+    resource_id=lambda edit: edit.get("id"),
+    # `committed_at` since API 2024-07; before it, `created_at` was the edit's start.
+    time_fields=("committed_at", "created_at"),
+    wrapper="order_edit",
+)
 REFUND = Kind(
     family="refund",
     topics=("refunds/create",),
@@ -145,7 +192,16 @@ SHOP_REDACTION = Kind(
     resource_id=lambda body: body.get("shop_id"),
 )
 
-KINDS = (ORDER, FULFILLMENT, REFUND, CUSTOMER_REDACTION, DATA_REQUEST, SHOP_REDACTION)
+KINDS = (
+    ORDER,
+    ORDER_EDIT,
+    FULFILLMENT,
+    FULFILLMENT_EVENT,
+    REFUND,
+    CUSTOMER_REDACTION,
+    DATA_REQUEST,
+    SHOP_REDACTION,
+)
 PRIVACY_KINDS = (CUSTOMER_REDACTION, DATA_REQUEST, SHOP_REDACTION)
 KIND_OF_TOPIC = {topic: kind for kind in KINDS for topic in kind.topics}
 EVENT_TYPES = frozenset(KIND_OF_TOPIC)

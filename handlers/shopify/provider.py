@@ -77,12 +77,13 @@ def _delivery(
     topic: str, kind: Kind | None, payload: dict[str, Any], *, body: bytes, text: str, now: float
 ) -> Delivery:
     """Keyed and dated by the body; a topic of no known kind is keyed by topic and id."""
+    resource = kind.resource(payload) if kind else payload
     family, resource_id, fields = (
-        (kind.family, kind.resource_id(payload), kind.time_fields)
+        (kind.family, kind.resource_id(resource), kind.time_fields)
         if kind
         else (topic, payload.get("id"), ())
     )
-    moments = [payload.get(name) for name in fields]
+    moments = [resource.get(name) for name in fields]
     return Delivery(
         event_id=snapshot_key(family, resource_id, next(filter(None, moments), None), body),
         event_type=topic[: column_limit(WebhookEvent, "event_type")],
@@ -158,6 +159,7 @@ PROVIDER = registry.add_provider(
         check_secret=check_secret,
         screen=screen,
         sample=samples.sample,
+        prelude=samples.prelude,
         description="Shopify orders, payments, refunds, fulfillments and privacy requests",
         normalize_account=normalize_shop_domain,
         signing_setup=(

@@ -36,6 +36,13 @@ def line_item(
     }
 
 
+def removed(item: dict[str, Any]) -> dict[str, Any]:
+    """A line taken out by an order edit: Shopify keeps it with nothing left on it."""
+    return {**item, "current_quantity": 0, "fulfillable_quantity": 0}
+
+
+# Financial statuses in which the whole total has been received.
+SETTLED_STATUSES = ("paid", "partially_refunded", "refunded")
 DEFAULT_ITEMS = (
     ("IPod Nano - 8GB", "199.00", 1, "IPOD2008PINK"),
     ("Aviator sunglasses", "89.99", 2, "SKU2006-001"),
@@ -60,12 +67,25 @@ def order(
     number: int = 1001,
     email: str = DEFAULT_EMAIL,
     test: bool = False,
+    updated_at: str | None = None,
+    created_at: str | None = None,
+    paid: str | None = None,
+    presentment_currency: str | None = None,
+    exchange_rate: str = "1",
 ) -> dict[str, Any]:
-    """An order resource, as orders/create, orders/updated, orders/paid ... deliver it."""
+    """An order resource, as orders/create, orders/updated, orders/paid ... deliver it.
+
+    `paid` is what has been received (default: everything once paid, else nothing);
+    `exchange_rate` is presentment units per shop unit for multi-currency shops. An
+    edited order keeps removed lines with `current_quantity` 0 (see `removed`).
+    """
     items = list(items) if items is not None else default_items()
-    subtotal = sum(Decimal(i["price"]) * i["quantity"] for i in items)
-    total = str(subtotal + Decimal(shipping))
+    subtotal = sum(Decimal(i["price"]) * i.get("current_quantity", i["quantity"]) for i in items)
+    total = subtotal + Decimal(shipping)
+    settled = financial_status in SETTLED_STATUSES
+    received = Decimal(paid) if paid is not None else (total if settled else Decimal(0))
     now = _now()
+    shown = presentment_currency or currency
     return {
         "id": _id(order_id),
         "admin_graphql_api_id": f"gid://shopify/Order/{order_id}",
@@ -74,18 +94,25 @@ def order(
         "order_number": number,
         "email": email,
         "contact_email": email,
-        "created_at": now,
-        "updated_at": now,
-        "processed_at": now,
+        "created_at": created_at or updated_at or now,
+        "updated_at": updated_at or now,
+        "processed_at": created_at or updated_at or now,
         "currency": currency,
-        "presentment_currency": currency,
+        "presentment_currency": shown,
         "subtotal_price": str(subtotal),
         "total_line_items_price": str(subtotal),
-        "total_price": total,
-        "current_total_price": total,
+        "total_price": str(total),
+        "total_price_set": {
+            "shop_money": {"amount": str(total), "currency_code": currency},
+            "presentment_money": {
+                "amount": str((total * Decimal(exchange_rate)).quantize(Decimal("0.01"))),
+                "currency_code": shown,
+            },
+        },
+        "current_total_price": str(total),
         "total_tax": "0.00",
         "total_discounts": "0.00",
-        "total_outstanding": "0.00" if financial_status == "paid" else total,
+        "total_outstanding": str(total - received),
         "financial_status": financial_status,
         "fulfillment_status": fulfillment_status,
         "cancelled_at": cancelled_at,
@@ -121,8 +148,12 @@ def fulfillment(
     items: Sequence[dict[str, Any]] | None = None,
     tracking_company: str | None = "UPS",
     tracking_numbers: Sequence[str] = ("1Z2345",),
+    updated_at: str | None = None,
 ) -> dict[str, Any]:
-    """A fulfillment resource, as fulfillments/create and fulfillments/update deliver it."""
+    """A fulfillment resource, as fulfillments/create and fulfillments/update deliver it.
+
+    Cancelling one (fulfillments/update) sends it with `status: cancelled`.
+    """
     now = _now()
     urls = [f"https://www.ups.com/WebTracking?loc=en_US&tracknum={n}" for n in tracking_numbers]
     return {
@@ -135,7 +166,7 @@ def fulfillment(
         "service": "manual",
         "location_id": LOCATION_ID,
         "created_at": now,
-        "updated_at": now,
+        "updated_at": updated_at or now,
         "tracking_company": tracking_company,
         "tracking_number": tracking_numbers[0] if tracking_numbers else None,
         "tracking_numbers": list(tracking_numbers),
@@ -158,9 +189,15 @@ def refund(
     currency: str = "USD",
     refund_id: int | None = None,
     status: str = "success",
+    processed_at: str | None = None,
+    lines: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """A refund resource, as refunds/create delivers it (its money is in `transactions`)."""
-    now = _now()
+    """A refund resource, as refunds/create delivers it (its money is in `transactions`).
+
+    In a multi-currency shop the transactions are in the customer's currency; `lines`
+    (see `refund_line`) carry the shop's and the customer's amounts side by side.
+    """
+    now = processed_at or _now()
     return {
         "id": refund_id or _random_id(),
         "admin_graphql_api_id": "gid://shopify/Refund/0",
@@ -170,7 +207,7 @@ def refund(
         "note": "Damaged in transit",
         "restock": False,
         "user_id": 548380009,
-        "refund_line_items": [],
+        "refund_line_items": list(lines),
         "order_adjustments": [],
         "duties": [],
         "transactions": [
@@ -190,6 +227,78 @@ def refund(
                 "error_code": None,
             }
         ],
+    }
+
+
+def refund_line(
+    line_item_id: int, *, shop: tuple[str, str], presentment: tuple[str, str]
+) -> dict[str, Any]:
+    """A refunded line: (amount, currency) in the shop's and the customer's currency."""
+    return {
+        "id": _random_id(),
+        "line_item_id": line_item_id,
+        "quantity": 1,
+        "restock_type": "no_restock",
+        "subtotal": float(presentment[0]),
+        "total_tax": 0.0,
+        "subtotal_set": _money_set(shop, presentment),
+        "total_tax_set": _money_set(("0.00", shop[1]), ("0.00", presentment[1])),
+    }
+
+
+def order_edit(
+    order_id: str | int, *, edit_id: int | None = None, committed_at: str | None = None
+) -> dict[str, Any]:
+    """What orders/edited sends: the edit's ids and quantity changes, wrapped, no totals."""
+    return {
+        "order_edit": {
+            "id": edit_id or _random_id(),
+            "app_id": None,
+            "created_at": committed_at or _now(),
+            "committed_at": committed_at or _now(),
+            "notify_customer": False,
+            "order_id": _id(order_id),
+            "staff_note": "",
+            "user_id": None,
+            "line_items": {
+                "additions": [{"id": _random_id(), "delta": 1}],
+                "removals": [],
+            },
+            "discounts": {"line_item": {"additions": [], "removals": []}},
+            "shipping_lines": {"additions": []},
+        }
+    }
+
+
+def fulfillment_event(
+    order_id: str | int,
+    *,
+    fulfillment_id: int,
+    status: str = "in_transit",
+    happened_at: str | None = None,
+    estimated_delivery_at: str | None = None,
+) -> dict[str, Any]:
+    """A carrier scan, as fulfillment_events/create delivers it."""
+    when = happened_at or _now()
+    return {
+        "id": _random_id(),
+        "fulfillment_id": fulfillment_id,
+        "status": status,
+        "message": None,
+        "happened_at": when,
+        "city": "Louisville",
+        "province": "Kentucky",
+        "country": "US",
+        "zip": "40202",
+        "address1": None,
+        "latitude": None,
+        "longitude": None,
+        "shop_id": SHOP_ID,
+        "created_at": when,
+        "updated_at": when,
+        "estimated_delivery_at": estimated_delivery_at,
+        "order_id": _id(order_id),
+        "admin_graphql_api_id": "gid://shopify/FulfillmentEvent/0",
     }
 
 
@@ -236,6 +345,10 @@ def sample(event_type: str, order_id: str) -> bytes:
         ),
         "fulfillments/create": shipped,
         "fulfillments/update": {**shipped, "shipment_status": "delivered"},
+        "fulfillment_events/create": fulfillment_event(
+            order_id, fulfillment_id=shipped["id"], status="out_for_delivery"
+        ),
+        "orders/edited": order_edit(order_id),
         "refunds/create": refund(order_id, amount="20.00"),
         "customers/redact": customer_redaction([order_id], email=DEFAULT_EMAIL),
         "customers/data_request": data_request([order_id], email=DEFAULT_EMAIL),
@@ -244,6 +357,21 @@ def sample(event_type: str, order_id: str) -> bytes:
     if event_type not in bodies:
         raise KeyError(f"no sample for {event_type}; try one of {', '.join(bodies)}")
     return json.dumps(bodies[event_type]).encode()
+
+
+def prelude(event_type: str, order_id: str, order_known: bool) -> list[tuple[str, str]]:
+    """What `shopsync simulate` sends first: a carrier scan is about a shipped fulfilment."""
+    if event_type != "fulfillment_events/create":
+        return []
+    steps = [("shopify", "fulfillments/create")]
+    return steps if order_known else [("shopify", "orders/create"), *steps]
+
+
+def _money_set(shop: tuple[str, str], presentment: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "shop_money": {"amount": shop[0], "currency_code": shop[1]},
+        "presentment_money": {"amount": presentment[0], "currency_code": presentment[1]},
+    }
 
 
 def customer_id_for(email: str) -> int:

@@ -1,12 +1,15 @@
 """Order events from a custom store: the order is created or filled in, paid, refunded, canceled.
 
 `order.created` and `order.updated` carry the whole order and are handled alike, so
-either may arrive first. `order.canceled` needs only the order's id; the other fields,
-when present, are read as for `order.updated`.
+either may arrive first; the number, email, total and items follow the newest event by
+its own time, so an edited order shows its edit and an older event changes nothing.
+`order.canceled` needs only the order's id; the other fields, when present, are read
+as for `order.updated`.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from handlers.standard import fields
@@ -15,8 +18,9 @@ from shopsync.customers.customers import CustomerFacts
 from shopsync.errors import Unprocessable
 from shopsync.models import Customer, Order, OrderLineItem
 from shopsync.models.limits import column_limit
-from shopsync.orders import orders, payments
-from shopsync.orders.orders import LineItemFacts, OrderFacts
+from shopsync.orders import orders, payments, refunds
+from shopsync.orders.items import LineItemFacts
+from shopsync.orders.orders import OrderFacts
 from shopsync.pipeline.registry import EventContext, registry
 
 PROVIDER = "standard"
@@ -30,9 +34,9 @@ MAX_LINE_ITEMS = 500
 
 @registry.on(NAME, "order.created", "order.updated")
 def sync_order(ctx: EventContext) -> None:
-    """Create the order or fill in what it lacks, then apply its payment status."""
+    """Create or update the order, then apply its payment status."""
     data = fields.event_data(ctx)
-    facts = order_facts(data, complete=True)
+    facts = replace(order_facts(data, complete=True), as_of=ctx.work.at)
     payment_status = fields.choice(data, "payment_status", PAYMENT_STATUSES)
     order = orders.upsert_order(ctx.work, facts)
     apply_payment_status(ctx, order, payment_status, facts)
@@ -42,7 +46,7 @@ def sync_order(ctx: EventContext) -> None:
 def cancel_order(ctx: EventContext) -> None:
     """Cancel the order, creating it if the cancellation is the first we hear of it."""
     data = fields.event_data(ctx)
-    facts = order_facts(data, complete=False)
+    facts = replace(order_facts(data, complete=False), as_of=ctx.work.at)
     payment_status = fields.choice(data, "payment_status", PAYMENT_STATUSES)
     order = orders.upsert_order(ctx.work, facts)
     apply_payment_status(ctx, order, payment_status, facts)
@@ -115,11 +119,13 @@ def apply_payment_status(
         payments.record_payment_failed(ctx.work, order)
     elif status == REFUNDED:
         amount, _currency = _charged(order, facts)
-        payments.record_refund(ctx.work, order, amount=amount, cumulative=True)
+        key = f"{NAME}:order:{order.external_id}"
+        refunds.record_refunded_total(ctx.work, order, key=key, amount=amount)
 
 
 def _charged(order: Order, facts: OrderFacts) -> tuple[int, str]:
-    # The event's own total, so an edited total is flagged by record_payment, not hidden.
+    # The event's own total: a payment of an edited total shows as paid only if the order's
+    # total is the edited one too (Standard Webhooks orders only fill in what is missing).
     amount = facts.total_amount if facts.total_amount is not None else order.total_amount
     currency = facts.currency or order.currency
     if amount is None or currency is None:

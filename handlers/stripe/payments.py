@@ -60,6 +60,12 @@ def record_intent_failure(ctx: EventContext) -> None:
     payments.record_payment_failed(ctx.work, _order_for_intent(ctx, data_object(ctx)))
 
 
+@registry.on(NAME, "payment_intent.processing")
+def record_intent_processing(ctx: EventContext) -> None:
+    """A bank debit (SEPA, ACH) was submitted: it succeeds or fails days later."""
+    payments.record_payment_processing(ctx.work, _order_for_intent(ctx, data_object(ctx)))
+
+
 def _order_from_session(ctx: EventContext, session: dict[str, Any]) -> Order:
     details = session.get("customer_details")
     details = details if isinstance(details, dict) else {}

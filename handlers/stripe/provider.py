@@ -47,6 +47,7 @@ EVENT_TYPES = frozenset(
         "payment_intent.canceled",
         "payment_intent.processing",
         "charge.refunded",
+        "charge.refund.updated",
         "refund.created",
         "refund.updated",
         "refund.failed",

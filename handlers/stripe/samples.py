@@ -18,13 +18,17 @@ def event(
     livemode: bool = False,
     created: int | None = None,
     event_id: str | None = None,
+    previous_attributes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    data: dict[str, Any] = {"object": obj}
+    if previous_attributes is not None:
+        data["previous_attributes"] = previous_attributes
     return {
         "id": event_id or "evt_" + secrets.token_hex(12),
         "object": "event",
         "api_version": API_VERSION,
         "created": created or int(time.time()),
-        "data": {"object": obj},
+        "data": data,
         "livemode": livemode,
         "pending_webhooks": 1,
         "request": {"id": "req_" + secrets.token_hex(7), "idempotency_key": None},
@@ -39,6 +43,7 @@ def payment_intent(
     currency: str = "usd",
     status: str = "succeeded",
     intent_id: str | None = None,
+    method: str = "card",
 ) -> dict[str, Any]:
     return {
         "id": intent_id or "pi_" + secrets.token_hex(12),
@@ -46,6 +51,7 @@ def payment_intent(
         "amount": amount,
         "amount_received": amount if status == "succeeded" else 0,
         "currency": currency,
+        "payment_method_types": [method],
         "status": status,
         "metadata": {"order_id": order_id},
         "latest_charge": "ch_" + secrets.token_hex(12),
@@ -85,9 +91,10 @@ def charge(
     currency: str = "usd",
     intent_id: str,
     order_id: str | None = None,
+    charge_id: str | None = None,
 ) -> dict[str, Any]:
     return {
-        "id": "ch_" + secrets.token_hex(12),
+        "id": charge_id or "ch_" + secrets.token_hex(12),
         "object": "charge",
         "amount": amount,
         "amount_captured": amount,
@@ -116,17 +123,39 @@ def dispute(
     }
 
 
-def refund_object(*, amount: int, intent_id: str, status: str = "succeeded") -> dict[str, Any]:
+# Why a refund fails (Refund.failure_reason), for refunds whose status is failed.
+FAILURE_REASON = "expired_or_canceled_card"
+
+
+def refund_object(
+    *,
+    amount: int,
+    intent_id: str,
+    status: str = "succeeded",
+    refund_id: str | None = None,
+    order_id: str | None = None,
+    created: int | None = None,
+    currency: str = "usd",
+    charge_id: str | None = None,
+) -> dict[str, Any]:
+    """A Refund as refund.* and charge.refund.updated events carry it."""
+    failed = status == "failed"
     return {
-        "id": "re_" + secrets.token_hex(12),
+        "id": refund_id or "re_" + secrets.token_hex(12),
         "object": "refund",
         "amount": amount,
-        "currency": "usd",
-        "charge": "ch_" + secrets.token_hex(12),
+        "balance_transaction": "txn_" + secrets.token_hex(12),
+        "charge": charge_id or "ch_" + secrets.token_hex(12),
+        "created": created or int(time.time()),
+        "currency": currency,
+        "destination_details": {"type": "card", "card": {"type": "refund"}},
+        "metadata": {"order_id": order_id} if order_id else {},
         "payment_intent": intent_id,
         "reason": "requested_by_customer",
+        "receipt_number": None,
         "status": status,
-        "metadata": {},
+        "failure_reason": FAILURE_REASON if failed else None,
+        "failure_balance_transaction": "txn_" + secrets.token_hex(12) if failed else None,
     }
 
 
@@ -288,7 +317,9 @@ def sample_objects(order_id: str) -> dict[str, dict[str, Any]]:
         "checkout.session.async_payment_failed": {**session, "payment_status": "unpaid"},
         "checkout.session.expired": {**session, "payment_status": "unpaid", "status": "expired"},
         "payment_intent.succeeded": intent,
-        "payment_intent.processing": {**intent, "status": "processing", "amount_received": 0},
+        "payment_intent.processing": payment_intent(
+            order_id, amount=amount, status="processing", intent_id=intent_id, method="sepa_debit"
+        ),
         "payment_intent.payment_failed": payment_intent(
             order_id, amount=amount, status="requires_payment_method", intent_id=intent_id
         ),
@@ -299,6 +330,7 @@ def sample_objects(order_id: str) -> dict[str, dict[str, Any]]:
         "refund.created": refund_object(amount=amount, intent_id=intent_id),
         "refund.updated": refund_object(amount=amount, intent_id=intent_id),
         "refund.failed": refund_object(amount=amount, intent_id=intent_id, status="failed"),
+        "charge.refund.updated": refund_object(amount=amount, intent_id=intent_id, status="failed"),
         "charge.dispute.created": dispute(amount=amount, intent_id=intent_id),
         "charge.dispute.closed": dispute(amount=amount, intent_id=intent_id, status="won"),
         "invoice.paid": invoice(amount=amount, subscription_id=sub_id, customer=customer),

@@ -40,9 +40,16 @@ PING_BODY = re.compile(rb"webhook_id=\d{1,20}")
 
 ORDER_TOPICS = ("order.created", "order.updated")
 DELETION_TOPIC = "order.deleted"
-EVENT_TYPES = frozenset((*ORDER_TOPICS, DELETION_TOPIC))
-# Dedupe families: every order topic carries the same kind of snapshot.
-FAMILIES = {**dict.fromkeys(ORDER_TOPICS, "order"), DELETION_TOPIC: "deletion"}
+# Sent when an order is taken out of the trash, with the order as order.updated sends it.
+RESTORED_TOPIC = "order.restored"
+EVENT_TYPES = frozenset((*ORDER_TOPICS, DELETION_TOPIC, RESTORED_TOPIC))
+# Dedupe families: every order topic carries the same kind of snapshot. A restoration is
+# its own family: its body may repeat the snapshot sent before the order was trashed.
+FAMILIES = {
+    **dict.fromkeys(ORDER_TOPICS, "order"),
+    DELETION_TOPIC: "deletion",
+    RESTORED_TOPIC: "restoration",
+}
 
 
 def verify(incoming: IncomingRequest, endpoint: EndpointSetup, now: float) -> Delivery | None:
@@ -127,7 +134,7 @@ PROVIDER = registry.add_provider(
         new_secret=new_secret,
         sign=sign,
         sample=samples.sample,
-        description="WooCommerce orders (status changes, refunds, deletions)",
+        description="WooCommerce orders (status changes, refunds, deletions, restorations)",
         signing_setup=(
             "paste this secret into the Secret field of the webhook's form in WooCommerce "
             "(Settings > Advanced > Webhooks), with this URL as its Delivery URL"

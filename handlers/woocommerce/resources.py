@@ -3,19 +3,32 @@
 The order's `id` is the store's order id: the WooCommerce Stripe gateway puts the same
 id in the PaymentIntent's `metadata.order_id`. `number` is only what customers see
 (plugins renumber it). Amounts are decimal strings, except a line's unit `price`,
-which is a JSON number; refunds are listed with negative totals.
+which is a JSON number; refunds are listed with negative totals. Line-item names come
+HTML-escaped (`Ship Your Idea &ndash; Color: Black`): they are stored as the text the
+customer sees. `date_modified_gmt` (UTC, without an offset) dates the snapshot.
 """
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
-from handlers.readers import currency_of, id_of, money, objects, person_name, quantity, text
+from handlers.readers import (
+    currency_of,
+    event_time,
+    id_of,
+    money,
+    objects,
+    person_name,
+    quantity,
+    text,
+)
 from shopsync.customers.customers import CustomerFacts
 from shopsync.errors import Unprocessable
 from shopsync.models import Customer, Order, OrderLineItem
 from shopsync.models.limits import column_limit
-from shopsync.orders.orders import LineItemFacts, OrderFacts
+from shopsync.orders.items import LineItemFacts
+from shopsync.orders.orders import OrderFacts
 
 PROVIDER = "woocommerce"
 
@@ -55,6 +68,7 @@ def order_facts(order: dict[str, Any]) -> OrderFacts:
         currency=currency,
         total_amount=total_of(order),
         line_items=[_line_item(item, currency) for item in objects(order.get("line_items"))],
+        as_of=event_time(order.get("date_modified_gmt")),
         customer=CustomerFacts(
             email=text(billing.get("email"), column_limit(Customer, "email")),
             name=person_name(billing, column_limit(Customer, "name")),
@@ -79,11 +93,16 @@ def _line_item(item: dict[str, Any], currency: str) -> LineItemFacts:
         # Tax-inclusive unit prices can be fractions of a cent; a line's price is only shown.
         unit_amount = None
     return LineItemFacts(
-        name=text(item.get("name"), column_limit(OrderLineItem, "name")) or "Item",
+        name=text(unescaped(item.get("name")), column_limit(OrderLineItem, "name")) or "Item",
         quantity=quantity(item.get("quantity")),
         sku=text(item.get("sku"), column_limit(OrderLineItem, "sku")),
         unit_amount=unit_amount,
     )
+
+
+def unescaped(value: object) -> object:
+    """Text as WordPress shows it, entities decoded (`&ndash;`, `&amp;`); non-text as it is."""
+    return html.unescape(value) if isinstance(value, str) else value
 
 
 def _as_text(value: object) -> str | None:

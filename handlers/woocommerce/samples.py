@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 WEBHOOK_ID = 142
+TRACKING_META = "_wc_shipment_tracking_items"
 SOURCE_URL = "https://example.com/"
 PAID_STATUSES = ("processing", "completed", "refunded")
 
@@ -40,7 +41,7 @@ def line_item(
 def default_items() -> list[dict[str, Any]]:
     return [
         line_item("Woo Single #1", "3.00", 2, "woo-single-1", item_id=315),
-        line_item("Ship Your Idea", "20.00", 1, "", item_id=316),
+        line_item("Ship Your Idea &ndash; Color: Black, Size: M Test", "20.00", 1, "", item_id=316),
     ]
 
 
@@ -54,8 +55,12 @@ def order(
     refunds: Sequence[dict[str, Any]] = (),
     modified: datetime | None = None,
     email: str = "john.doe@example.com",
+    tracking: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """An order as order.created / order.updated deliver it (REST API v3)."""
+    """An order as order.created / order.updated / order.restored deliver it (REST API v3).
+
+    `tracking` lists the Shipment Tracking extension's items (see `tracking_item`).
+    """
     items = list(items) if items is not None else default_items()
     total = sum((Decimal(i["total"]) for i in items), Decimal(shipping))
     modified = modified or datetime.now(UTC)
@@ -94,7 +99,10 @@ def order(
         "date_completed": _stamp(modified) if status == "completed" else None,
         "date_completed_gmt": _stamp(modified) if status == "completed" else None,
         "cart_hash": secrets.token_hex(16),
-        "meta_data": [],
+        "meta_data": [
+            {"id": 13106, "key": "_download_permissions_granted", "value": "yes"},
+            *([{"id": 13107, "key": TRACKING_META, "value": list(tracking)}] if tracking else []),
+        ],
         "line_items": items,
         "tax_lines": [],
         "shipping_lines": [
@@ -114,6 +122,20 @@ def order(
     }
 
 
+def tracking_item(
+    tracking_number: str, *, provider: str = "usps", tracking_id: str | None = None
+) -> dict[str, Any]:
+    """One parcel as the Shipment Tracking extension stores it in the order's meta data."""
+    return {
+        "tracking_provider": provider,
+        "custom_tracking_provider": "",
+        "custom_tracking_link": "",
+        "tracking_number": tracking_number,
+        "date_shipped": str(int(datetime.now(UTC).timestamp())),
+        "tracking_id": tracking_id or secrets.token_hex(16),
+    }
+
+
 def refund(amount: str, *, refund_id: int | None = None, reason: str = "") -> dict[str, Any]:
     """A refund as listed in an order: its total is negative."""
     return {"id": refund_id or secrets.randbelow(10**6), "reason": reason, "total": f"-{amount}"}
@@ -130,6 +152,7 @@ def sample(event_type: str, order_id: str) -> bytes:
         "order.created": order(order_id, status="pending"),
         "order.updated": order(order_id, status="processing"),
         "order.deleted": deleted(order_id),
+        "order.restored": order(order_id, status="processing"),
     }
     if event_type not in bodies:
         raise KeyError(f"no sample for {event_type}; try one of {', '.join(bodies)}")

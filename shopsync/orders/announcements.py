@@ -8,7 +8,13 @@ replayed; the body is the order as it stands when the work commits, with its ver
     created → order.created         paid → order.paid (the moment to fulfil)
     partially shipped, shipped → order.shipped      delivered → order.delivered
     partially refunded, refunded → order.refunded   canceled → order.canceled
-    needs attention → order.needs_attention
+    refund failed → order.refund_failed             restored → order.restored
+    shipment canceled → order.shipment_canceled     needs attention → order.needs_attention
+
+The reversals are moments of their own: the order went back (money did not go back
+after all, a shipment no longer counts, a cancel was taken back), and a receiver that
+acted on order.refunded, order.shipped or order.canceled must hear of it. Like every
+milestone, each is announced once per order.
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ EVENT_FOR_MILESTONE = {
     Milestone.REFUNDED: "order.refunded",
     Milestone.CANCELED: "order.canceled",
     Milestone.NEEDS_ATTENTION: "order.needs_attention",
+    Milestone.REFUND_FAILED: "order.refund_failed",
+    Milestone.RESTORED: "order.restored",
+    Milestone.SHIPMENT_CANCELED: "order.shipment_canceled",
 }
 SUBSCRIBERS_CACHE = "shopsync.subscribers"
 

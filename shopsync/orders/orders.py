@@ -2,14 +2,20 @@
 
 Knows nothing of HTTP, the pipeline or any provider's payload shape: callers translate
 what they know into the facts below and call these functions with a `UnitOfWork`.
+
+Order snapshots (Shopify, WooCommerce) carry their own time (`OrderFacts.as_of`): the
+number, email, total and items follow the newest snapshot by that time, so an edited
+order shows its edit and a stale snapshot changes nothing. Facts without a time (a
+Stripe checkout) only fill in what is missing. Cancel and restore statements carry
+their source's time too, and the newest one decides (`set_canceled`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from shopsync import waits
@@ -17,9 +23,15 @@ from shopsync.clock import utcnow
 from shopsync.crypto import new_token
 from shopsync.customers.customers import CustomerFacts, upsert_customer
 from shopsync.errors import NotYetKnown
-from shopsync.models import Order, OrderLineItem
+from shopsync.models import Order
 from shopsync.models.limits import column_limit
-from shopsync.orders.lifecycle import Milestone, derive_state
+from shopsync.orders.items import (
+    LineItemFacts,
+    add_line_items,
+    line_items,
+    replace_line_items,
+)
+from shopsync.orders.lifecycle import Milestone, derive_state, supersedes
 from shopsync.orders.timeline import add_milestone, start_timeline
 from shopsync.urls import safe_web_url
 from shopsync.work import UnitOfWork
@@ -43,14 +55,6 @@ def _known_payments(session: Session, store_id: int, references: Sequence[str]) 
 # order has not been linked to it yet.
 ORDER = waits.register("order", _known_orders)
 PAYMENT = waits.register("payment", _known_payments)
-
-
-@dataclass(frozen=True)
-class LineItemFacts:
-    name: str
-    quantity: int = 1
-    sku: str | None = None
-    unit_amount: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,9 @@ class OrderFacts:
         if self.email:
             return CustomerFacts(email=self.email, name=self.customer_name)
         return None
+
+    # The snapshot's own time (its `updated_at`); None: facts that only fill in.
+    as_of: datetime | None = None
 
 
 def find_order(work: UnitOfWork, external_id: str) -> Order:
@@ -127,21 +134,28 @@ def _load(work: UnitOfWork, external_id: str) -> Order | None:
 
 
 def upsert_order(work: UnitOfWork, facts: OrderFacts) -> Order:
-    """Create the order or fill in what it lacks; never overwrites known values with None."""
+    """Create the order, follow a newer snapshot, or fill in what it lacks.
+
+    Never overwrites a known value with None ("not said"), nor with an older snapshot.
+    """
     order = _load(work, facts.external_id)
     if order is None:
         order = _create(work, facts)
-        has_line_items = False
+        if facts.line_items:
+            add_line_items(work, order, facts.line_items)
+    elif facts.as_of is not None and is_newest(order, facts.as_of):
+        _follow(work, order, facts)
     else:
-        _fill(order, facts)
-        if order.customer_id is None or facts.customer is not None:
-            # A provider's account may have moved address or changed its marketing choice.
-            order.customer_id = _customer_id(work, facts) or order.customer_id
-        has_line_items = _has_line_items(work, order)
-    if facts.line_items and not has_line_items:
-        _add_line_items(work, order, facts.line_items)
+        _fill_in(work, order, facts)
     touch(work, order)
     return order
+
+
+def is_newest(order: Order, as_of: datetime | None) -> bool:
+    """Whether a snapshot of this time is at least as new as the newest one applied."""
+    if as_of is None:
+        return order.source_updated_at is None
+    return supersedes(as_of, 0, order.source_updated_at, 0)
 
 
 def _create(work: UnitOfWork, facts: OrderFacts) -> Order:
@@ -153,6 +167,7 @@ def _create(work: UnitOfWork, facts: OrderFacts) -> Order:
         external_id=facts.external_id,
         public_token=new_token(),
         customer_id=customer_id,
+        source_updated_at=facts.as_of,
     )
     _fill(order, facts)
     work.session.add(order)
@@ -175,43 +190,56 @@ def _fill(order: Order, facts: OrderFacts) -> None:
         order.currency = facts.currency.upper()
 
 
+def _fill_in(work: UnitOfWork, order: Order, facts: OrderFacts) -> None:
+    _fill(order, facts)
+    if order.customer_id is None or facts.customer is not None:
+        # A provider's account may have moved address or changed its marketing choice.
+        order.customer_id = _customer_id(work, facts) or order.customer_id
+    if facts.line_items and not line_items(work, order):
+        add_line_items(work, order, facts.line_items)
+
+
+def _follow(work: UnitOfWork, order: Order, facts: OrderFacts) -> None:
+    """Take what a snapshot at least as new as any applied says (an edit, say)."""
+    order.source_updated_at = facts.as_of
+    email_before = order.email
+    for name in ("number", "email", "total_amount"):
+        value = getattr(facts, name)
+        if value is not None:
+            setattr(order, name, value)
+    _fill(order, facts)
+    if order.customer_id is None or facts.customer is not None or order.email != email_before:
+        order.customer_id = _customer_id(work, facts) or order.customer_id
+    if facts.line_items:
+        replace_line_items(work, order, facts.line_items)
+
+
 def _customer_id(work: UnitOfWork, facts: OrderFacts) -> int | None:
     customer = facts.customer_facts()
     return upsert_customer(work, customer) if customer is not None else None
 
 
-def _has_line_items(work: UnitOfWork, order: Order) -> bool:
-    statement = select(OrderLineItem.id).where(OrderLineItem.order_id == order.id).limit(1)
-    return work.session.exec(statement).first() is not None
-
-
-def _add_line_items(work: UnitOfWork, order: Order, items: list[LineItemFacts]) -> None:
-    assert order.id is not None
-    name_limit = column_limit(OrderLineItem, "name")
-    for item in items:
-        work.session.add(
-            OrderLineItem(
-                store_id=order.store_id,
-                order_id=order.id,
-                name=item.name[:name_limit],
-                sku=item.sku,
-                quantity=item.quantity,
-                unit_amount=item.unit_amount,
-            )
-        )
-
-
-def ordered_quantity(work: UnitOfWork, order: Order) -> int:
-    """How many items the order has, as far as its line items are known (0 if not)."""
-    statement = select(func.sum(OrderLineItem.quantity)).where(OrderLineItem.order_id == order.id)
-    return int(work.session.exec(statement).one() or 0)
-
-
 def record_cancel(work: UnitOfWork, order: Order) -> None:
-    if not order.canceled:
-        order.canceled = True
-        add_milestone(work, order, Milestone.CANCELED)
-    touch(work, order)
+    """The order is canceled, as of the unit of work's time."""
+    set_canceled(work, order, canceled=True)
+
+
+def set_canceled(
+    work: UnitOfWork, order: Order, *, canceled: bool, as_of: datetime | None = None
+) -> None:
+    """A source's word that the order is canceled, or no longer is, as of its own time.
+
+    The newest word wins; at equal times a cancel beats a restore, so a late, stale
+    cancel never wins and a stale snapshot from before a cancel never revives it.
+    """
+    at = as_of or work.at
+    if not supersedes(at, int(canceled), order.canceled_changed_at, int(order.canceled)):
+        return
+    order.canceled_changed_at = at
+    if canceled != order.canceled:
+        order.canceled = canceled
+        add_milestone(work, order, Milestone.CANCELED if canceled else Milestone.RESTORED)
+        touch(work, order)
 
 
 def flag_attention(work: UnitOfWork, order: Order, reason: str) -> None:

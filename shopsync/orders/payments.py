@@ -1,22 +1,38 @@
-"""Payments, refunds and disputes: what money moving does to an order."""
+"""Payments and disputes: what money coming in does to an order (refunds: `refunds`).
+
+What was received only grows (the largest payment any source reported), so a payment
+is never undone; whether that covers the order is judged against its newest total, so
+a payment for an edited total marks the order paid, and a part payment shows as
+partially paid with what arrived. Attempts that have not paid (a bank debit processing,
+a declined card) follow the newest by the provider's clock.
+"""
 
 from __future__ import annotations
 
-from sqlmodel import select
+from datetime import datetime
 
-from shopsync.models import Order, Refund
-from shopsync.orders.lifecycle import Milestone, Payment, advance_payment
+from shopsync.models import Order
+from shopsync.orders.lifecycle import (
+    PAYMENT_MILESTONES,
+    Milestone,
+    Payment,
+    payment_stage,
+    supersedes,
+)
 from shopsync.orders.orders import flag_attention, touch
 from shopsync.orders.timeline import add_milestone
 from shopsync.work import UnitOfWork
 
+# At equal times: a failure outranks processing; a payment is final whatever its time.
+ATTEMPT_RANK = {Payment.PROCESSING: 1, Payment.FAILED: 2, Payment.PAID: 3}
+
 
 def record_payment(work: UnitOfWork, order: Order, *, amount: int, currency: str) -> None:
-    """Mark paid when amount and currency match the order; otherwise flag it for the owner."""
+    """Count money received; a payment in another currency is flagged for the owner instead."""
     currency = currency.upper()
     if order.total_amount is None:
         order.total_amount, order.currency = amount, order.currency or currency
-    if currency != order.currency or amount != order.total_amount:
+    if currency != order.currency:
         flag_attention(
             work,
             order,
@@ -25,47 +41,52 @@ def record_payment(work: UnitOfWork, order: Order, *, amount: int, currency: str
         )
         return
     order.paid_amount = max(order.paid_amount, amount)
-    # Flag only on the transition, so redeliveries don't re-raise a handled flag.
-    if _advance_payment(work, order, Payment.PAID) and order.canceled:
+    # Flag only on the first payment, so redeliveries don't re-raise a handled flag.
+    if _record_attempt(order, Payment.PAID, work.at) and order.canceled:
         flag_attention(work, order, "payment received for a canceled order")
+    settle_payment(work, order)
 
 
-def record_payment_failed(work: UnitOfWork, order: Order) -> None:
-    _advance_payment(work, order, Payment.FAILED)
+def record_payment_failed(work: UnitOfWork, order: Order, *, as_of: datetime | None = None) -> None:
+    record_attempt(work, order, Payment.FAILED, as_of=as_of)
 
 
-def record_refund(
-    work: UnitOfWork,
-    order: Order,
-    *,
-    amount: int,
-    refund_id: str | None = None,
-    cumulative: bool = False,
+def record_payment_processing(
+    work: UnitOfWork, order: Order, *, as_of: datetime | None = None
 ) -> None:
-    """Count a refund once: by its id, or as a provider's cumulative refunded total."""
-    total = amount if cumulative else _refund_total_with(work, order, refund_id, amount)
-    order.refunded_amount = max(order.refunded_amount, total)
-    reference = order.total_amount or order.paid_amount
-    full = reference > 0 and order.refunded_amount >= reference
-    _advance_payment(work, order, Payment.REFUNDED if full else Payment.PARTIALLY_REFUNDED)
+    """A payment that takes days (a bank debit) is under way."""
+    record_attempt(work, order, Payment.PROCESSING, as_of=as_of)
 
 
-def _refund_total_with(work: UnitOfWork, order: Order, refund_id: str | None, amount: int) -> int:
-    assert order.id is not None
-    # A refund without an id is known only by what reported it.
-    refund_key = refund_id or f"cause:{work.cause.label}"
-    existing = work.session.exec(
-        select(Refund).where(Refund.store_id == order.store_id, Refund.external_id == refund_key)
-    ).first()
-    if existing is None:
-        work.session.add(
-            Refund(
-                store_id=order.store_id, order_id=order.id, external_id=refund_key, amount=amount
-            )
-        )
-        work.session.flush()
-    amounts = work.session.exec(select(Refund.amount).where(Refund.order_id == order.id)).all()
-    return sum(amounts)
+def record_attempt(
+    work: UnitOfWork, order: Order, attempt: Payment, *, as_of: datetime | None = None
+) -> None:
+    if _record_attempt(order, attempt, as_of or work.at):
+        settle_payment(work, order)
+
+
+def _record_attempt(order: Order, attempt: Payment, at: datetime) -> bool:
+    """Keep the newest attempt; a payment is never replaced. Returns whether it changed."""
+    held = order.payment_attempt
+    if held == Payment.PAID:
+        return False
+    held_rank = ATTEMPT_RANK[Payment(held)] if held else 0
+    if attempt != Payment.PAID and not supersedes(
+        at, ATTEMPT_RANK[attempt], order.payment_attempt_at, held_rank, ties=False
+    ):
+        return False
+    order.payment_attempt, order.payment_attempt_at = attempt, at
+    return held != attempt
+
+
+def settle_payment(work: UnitOfWork, order: Order) -> None:
+    """Recompute the payment stage; reaching a stage for the first time is a milestone."""
+    stage = payment_stage(order)
+    if stage != order.payment_status:
+        order.payment_status = stage
+        if stage in PAYMENT_MILESTONES:
+            add_milestone(work, order, Milestone(stage.value))
+    touch(work, order)
 
 
 DISPUTE_OUTCOMES = {"won": Milestone.DISPUTE_WON, "lost": Milestone.DISPUTE_LOST}
@@ -81,11 +102,3 @@ def record_dispute(work: UnitOfWork, order: Order, *, outcome: str | None) -> No
     elif order.dispute_status is None:
         order.dispute_status = "open"
     touch(work, order)
-
-
-def _advance_payment(work: UnitOfWork, order: Order, target: Payment) -> bool:
-    moved = advance_payment(order, target)
-    if moved:
-        add_milestone(work, order, Milestone(target.value))
-    touch(work, order)
-    return moved

@@ -83,6 +83,8 @@ def _shipment(shipment: Shipment) -> dict[str, Any]:
         "estimated_delivery": (
             shipment.estimated_delivery.isoformat() if shipment.estimated_delivery else None
         ),
+        "canceled": shipment.canceled,
+        "is_return": shipment.is_return,
     }
 
 

@@ -137,7 +137,8 @@ def public_order(engine: Engine, token: str) -> PublicOrder | None:
 
 
 def _public(order: Order, store: Store, parts: OrderParts, tag: str) -> PublicOrder:
-    parcels = [_parcel(s) for s in parts.shipments]
+    # Called-off parcels and the customer's returns are not on their way to the customer.
+    parcels = [_parcel(s) for s in parts.shipments if not (s.canceled or s.is_return)]
     return PublicOrder(
         branding=branding(store),
         number=order.number or order.external_id,

@@ -11,7 +11,9 @@ from shopsync.models.vocabulary import Fulfillment, Milestone, Payment, Shipment
 
 HEADLINES: dict[str, str] = {
     Payment.AWAITING: "Awaiting payment",
+    Payment.PROCESSING: "Payment on its way",
     Payment.FAILED: "Payment failed",
+    Payment.PARTIALLY_PAID: "Partly paid",
     Payment.PAID: "Paid",
     Payment.PARTIALLY_REFUNDED: "Partly refunded",
     Payment.REFUNDED: "Refunded",
@@ -24,7 +26,9 @@ HEADLINES: dict[str, str] = {
 
 SENTENCES: dict[str, str] = {
     Payment.AWAITING: "We're waiting for your payment to come through.",
+    Payment.PROCESSING: "Your bank payment is on its way; bank transfers take a few days.",
     Payment.FAILED: "Your payment didn't go through.",
+    Payment.PARTIALLY_PAID: "Part of your payment is in; the rest is still to come.",
     Payment.PAID: "Your payment is in. Your order is being prepared.",
     Payment.PARTIALLY_REFUNDED: "Part of your payment has been refunded.",
     Payment.REFUNDED: "Your payment has been refunded.",
@@ -37,7 +41,9 @@ SENTENCES: dict[str, str] = {
 
 PAYMENT_WORDS: dict[str, str] = {
     Payment.AWAITING: "Awaiting payment",
+    Payment.PROCESSING: "Bank payment on its way",
     Payment.FAILED: "Payment failed",
+    Payment.PARTIALLY_PAID: "Partly paid",
     Payment.PAID: "Paid",
     Payment.PARTIALLY_REFUNDED: "Paid, partly refunded",
     Payment.REFUNDED: "Refunded",
@@ -45,15 +51,22 @@ PAYMENT_WORDS: dict[str, str] = {
 
 MILESTONE_WORDS: dict[str, str] = {
     Milestone.CREATED: "We received your order",
+    Milestone.EDITED: "Your order was changed",
+    Milestone.PAYMENT_PROCESSING: "Your bank payment is on its way",
     Milestone.PAYMENT_FAILED: "Your payment didn't go through",
+    Milestone.PARTIALLY_PAID: "Part of your payment arrived",
     Milestone.PAID: "Payment received",
     Milestone.PARTIALLY_REFUNDED: "Part of your payment was refunded",
     Milestone.REFUNDED: "Your payment was refunded",
+    Milestone.REFUND_FAILED: "A refund didn't go through",
     Milestone.PARTIALLY_SHIPPED: "Part of your order shipped",
     Milestone.SHIPPED: "Your order shipped",
+    Milestone.SHIPMENT_CANCELED: "A shipment was called off",
     Milestone.OUT_FOR_DELIVERY: "Out for delivery",
     Milestone.DELIVERED: "Delivered",
+    Milestone.RETURN_STARTED: "Your return is on its way to the store",
     Milestone.CANCELED: "Order canceled",
+    Milestone.RESTORED: "Order reinstated",
 }
 
 PARCEL_WORDS: dict[str, str] = {

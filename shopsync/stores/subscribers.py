@@ -41,6 +41,9 @@ ORDER_EVENT_TYPES = (
     "order.refunded",
     "order.canceled",
     "order.needs_attention",
+    "order.refund_failed",
+    "order.restored",
+    "order.shipment_canceled",
 )
 # A customer's access (shopsync.subscriptions): granted, revoked, or changed while kept.
 ACCESS_EVENT_TYPES = ("access.granted", "access.revoked", "access.changed")
