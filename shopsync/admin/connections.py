@@ -25,6 +25,7 @@ from shopsync.connections.platforms import (
 )
 from shopsync.connections.stripe import ConnectionStatus, Services
 from shopsync.connections.stripe_api import RemoteEndpoint, StripeApi
+from shopsync.connections.stripe_reader import api_key_of, key_hint
 from shopsync.errors import ProviderError
 from shopsync.models import Store
 from shopsync.outbox.http import TargetPolicy
@@ -106,10 +107,11 @@ def stripe_modes(rt: Runtime, *, store_id: int) -> list[StripeMode]:
 def _with_remote(services: Services, status: ConnectionStatus, *, allowed: bool) -> StripeMode:
     if not status.connected or status.endpoint_id is None:
         return StripeMode(status=status, allowed=allowed)
-    hint = stripe_connection.key_hint(services, store_id=status.store_id, livemode=status.livemode)
-    key = stripe_connection.api_key_for(
-        services, store_id=status.store_id, livemode=status.livemode
-    )
+    with Session(services.engine) as session:
+        hint = key_hint(session, services.vault, status.store_id, livemode=status.livemode)
+        key = api_key_of(session, services.vault, status.store_id, livemode=status.livemode)
+    if key is None:
+        return StripeMode(status=status, allowed=allowed)
     # The page should not wait for the SDK's retry as well.
     api = replace(services.api, timeout=PAGE_READ_SECONDS, retries=0)
     try:

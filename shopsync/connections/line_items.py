@@ -70,7 +70,8 @@ def configure(enqueue: Enqueue | None) -> None:
 def request(work: UnitOfWork, order: Order, *, session_id: str, livemode: bool) -> bool:
     """Ask for the order's items from this Checkout Session; whether a read was queued."""
     assert order.id is not None
-    if line_items(work, order) or not is_connected(work.session, work.store_id, livemode=livemode):
+    # Most stores connect no key: that is the one query they pay.
+    if not is_connected(work.session, work.store_id, livemode=livemode) or line_items(work, order):
         return False
     dialect = postgresql if work.session.get_bind().dialect.name == "postgresql" else sqlite
     table = LineItemFetch.__table__  # type: ignore[attr-defined]

@@ -30,13 +30,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from shopsync.clock import utcnow
+from shopsync.connections import stripe_endpoint
 from shopsync.connections.stripe_api import StripeApi, is_live_key, key_problem
 from shopsync.crypto import Vault
 from shopsync.db import transaction
 from shopsync.errors import ShopsyncError
-from shopsync.models import Store, StripeConnection, WebhookEndpoint
+from shopsync.models import Store, StripeConnection
 from shopsync.pipeline.registry import registry
-from shopsync.stores.provisioning import webhook_url
 from shopsync.subscriptions.times import aware
 
 PROVIDER = "stripe"
@@ -110,7 +110,7 @@ def connect(
         connection.endpoint_id = endpoint.id
         connection.pending_key = connection.pending_since = None
         connection.connected_at = utcnow()
-        _keep_secrets(session, services.vault, connection, [endpoint.secret])
+        stripe_endpoint.keep_secrets(session, services.vault, connection, [endpoint.secret])
     return status(services, store_id=store_id, livemode=live, public_url=public_url)
 
 
@@ -119,7 +119,7 @@ def status(
 ) -> ConnectionStatus:
     with Session(services.engine) as session:
         connection = session.get(StripeConnection, (store_id, livemode))
-        url = _url_of(session, services.vault, store_id, public_url)
+        url = stripe_endpoint.url_of(session, services.vault, store_id, public_url)
     if connection is None or connection.endpoint_id is None:
         return ConnectionStatus(
             store_id=store_id, livemode=livemode, connected=False, webhook_url=url
@@ -177,7 +177,7 @@ def disconnect(services: Services, *, store_id: int, livemode: bool) -> list[str
     with transaction(services.engine) as session:
         session.delete(_connection(session, store_id, livemode))
         session.flush()
-        _sync_endpoint(session, services.vault, store_id)
+        stripe_endpoint.sync_endpoint(session, services.vault, store_id)
     return deleted
 
 
@@ -203,11 +203,13 @@ def roll_secret(
     until = utcnow() + ROLL_OVERLAP
     with transaction(services.engine) as session:
         connection = _connection(session, store_id, livemode)
-        old_secrets = _secrets_of(services.vault, connection)
+        old_secrets = stripe_endpoint.secrets_of(services.vault, connection)
         connection.previous_endpoint_id, connection.previous_until = connection.endpoint_id, until
         connection.endpoint_id = endpoint.id
         connection.pending_key = connection.pending_since = None
-        _keep_secrets(session, services.vault, connection, [endpoint.secret, *old_secrets[:1]])
+        stripe_endpoint.keep_secrets(
+            session, services.vault, connection, [endpoint.secret, *old_secrets[:1]]
+        )
     return until
 
 
@@ -223,8 +225,8 @@ def finish_roll(services: Services, *, store_id: int, livemode: bool) -> str | N
     with transaction(services.engine) as session:
         connection = _connection(session, store_id, livemode)
         connection.previous_endpoint_id = connection.previous_until = None
-        newest = _secrets_of(services.vault, connection)[:1]
-        _keep_secrets(session, services.vault, connection, newest)
+        newest = stripe_endpoint.secrets_of(services.vault, connection)[:1]
+        stripe_endpoint.keep_secrets(session, services.vault, connection, newest)
     return old
 
 
@@ -244,21 +246,6 @@ def rolling_modes(engine: Engine, store_id: int) -> list[bool]:
     )
     with Session(engine) as session:
         return list(session.exec(statement))
-
-
-def key_hint(services: Services, *, store_id: int, livemode: bool) -> str | None:
-    """The connected key's prefix and last four characters (`sk_test_…4dc7`), or None."""
-    with Session(services.engine) as session:
-        connection = session.get(StripeConnection, (store_id, livemode))
-    if connection is None or connection.endpoint_id is None:
-        return None
-    key = services.vault.decrypt(connection.api_key_encrypted)
-    return f"{key[:8]}…{key[-4:]}"
-
-
-def api_key_for(services: Services, *, store_id: int, livemode: bool) -> str:
-    with Session(services.engine) as session:
-        return services.vault.decrypt(_connection(session, store_id, livemode).api_key_encrypted)
 
 
 def _begin(services: Services, store_id: int, api_key: str, account_id: str | None) -> str:
@@ -299,27 +286,10 @@ def _check_mode(engine: Engine, store_id: int, *, live: bool) -> None:
 
 def _webhook_url(services: Services, store_id: int, public_url: str) -> str:
     with Session(services.engine) as session:
-        url = _url_of(session, services.vault, store_id, public_url)
-    if url is None:
-        raise StripeConnectionError(
-            f"store {store_id} has no Stripe endpoint: "
-            f"`shopsync store add-endpoint {store_id} stripe`"
-        )
-    return url
-
-
-def _url_of(session: Session, vault: Vault, store_id: int, public_url: str) -> str | None:
-    endpoint = _endpoint(session, store_id)
-    if endpoint is None:
-        return None
-    return webhook_url(public_url, PROVIDER, vault.decrypt(endpoint.key_encrypted))
-
-
-def _endpoint(session: Session, store_id: int) -> WebhookEndpoint | None:
-    statement = select(WebhookEndpoint).where(
-        WebhookEndpoint.store_id == store_id, WebhookEndpoint.provider == PROVIDER
-    )
-    return session.exec(statement).first()
+        try:
+            return stripe_endpoint.require_url(session, services.vault, store_id, public_url)
+        except stripe_endpoint.MissingEndpoint as missing:
+            raise StripeConnectionError(str(missing)) from None
 
 
 def _connection(session: Session, store_id: int, livemode: bool) -> StripeConnection:
@@ -330,40 +300,3 @@ def _connection(session: Session, store_id: int, livemode: bool) -> StripeConnec
             "(`shopsync stripe connect`)"
         )
     return connection
-
-
-def _secrets_of(vault: Vault, connection: StripeConnection) -> list[str]:
-    if connection.secrets_encrypted is None:
-        return []
-    return vault.decrypt_list(connection.secrets_encrypted)
-
-
-def _keep_secrets(
-    session: Session, vault: Vault, connection: StripeConnection, values: list[str]
-) -> None:
-    """The connection's own secrets, then the store's endpoint accepts every connection's."""
-    connection.secrets_encrypted = vault.encrypt_list(values)
-    session.add(connection)
-    session.flush()
-    _sync_endpoint(session, vault, connection.store_id)
-
-
-def _sync_endpoint(session: Session, vault: Vault, store_id: int) -> None:
-    """The endpoint accepts the secrets of the store's connections, live first.
-
-    Without any connection left it gets a fresh secret nobody holds, so the secret of an
-    endpoint deleted at Stripe verifies nothing from then on.
-    """
-    endpoint = _endpoint(session, store_id)
-    if endpoint is None:
-        raise StripeConnectionError(f"store {store_id} has no Stripe endpoint")
-    statement = (
-        select(StripeConnection)
-        .where(StripeConnection.store_id == store_id)
-        .order_by(col(StripeConnection.livemode).desc())
-    )
-    accepted = [s for c in session.exec(statement) for s in _secrets_of(vault, c)]
-    if not accepted:
-        accepted = [registry.providers[PROVIDER].new_secret()]
-    endpoint.secrets_encrypted = vault.encrypt_list(accepted)
-    session.add(endpoint)

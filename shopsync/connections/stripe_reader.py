@@ -51,6 +51,12 @@ def api_key_of(session: Session, vault: Vault, store_id: int, *, livemode: bool)
     return vault.decrypt(connection.api_key_encrypted)
 
 
+def key_hint(session: Session, vault: Vault, store_id: int, *, livemode: bool) -> str | None:
+    """The connected key's prefix and last four characters (`sk_test_…4dc7`), or None."""
+    api_key = api_key_of(session, vault, store_id, livemode=livemode)
+    return f"{api_key[:8]}…{api_key[-4:]}" if api_key else None
+
+
 def is_connected(session: Session, store_id: int, *, livemode: bool) -> bool:
     """Whether the store connected a key of that mode (nothing is decrypted)."""
     connection = session.get(StripeConnection, (store_id, livemode))

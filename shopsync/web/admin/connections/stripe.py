@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from shopsync.admin.connections import stripe_modes, stripe_services
 from shopsync.connections import stripe as connection
 from shopsync.connections.jobs import schedule_finish
-from shopsync.connections.stripe_api import is_live_key
+from shopsync.connections.stripe_api import StripeUnavailable, is_live_key
 from shopsync.errors import ConfigError, ProviderError
 from shopsync.web.admin.connections import cards
 from shopsync.web.admin.guard import current_store_id, runtime
@@ -64,7 +64,8 @@ def connect() -> ResponseReturnValue:
         )
     except (connection.StripeConnectionError, ProviderError) as refused:
         return _page(
-            422 if isinstance(refused, connection.StripeConnectionError) else 502,
+            # Stripe not answering is its failure; a refused key or input is the form's.
+            502 if isinstance(refused, StripeUnavailable) else 422,
             error=f"Not connected: {refused}.",
         )
     flash(
