@@ -227,6 +227,10 @@ def test_names_that_are_attacks_are_shown_as_text_everywhere(
     expect(page.locator("pre.payload")).to_contain_text(SCRIPT_NAME)
     page.goto(site.url("/admin/orders?q=1004"))
     expect(page.get_by_role("cell", name=SCRIPT_NAME)).to_be_visible()
+    page.goto(site.url("/admin/customers"))
+    expect(page.get_by_role("cell", name=SCRIPT_NAME)).to_be_visible()
+    page.get_by_role("link", name="ada.lovelace@example.com").click()
+    expect(page.get_by_role("heading", name=SCRIPT_NAME)).to_be_visible()
 
     assert page.locator("img[src='x']").count() == 0
     assert watcher.alerts == []
