@@ -15,7 +15,8 @@ from shopsync.runtime import Runtime, activate
 def start(settings: Settings | None = None) -> Runtime:
     """Build and activate this process's runtime (settings from the environment if None)."""
     from handlers import load_all
-    from shopsync.connections import stripe as stripe_connection
+    from shopsync.connections import line_items, stripe_reader
+    from shopsync.connections.jobs import enqueue_fetch
     from shopsync.connections.stripe_api import StripeApi
     from shopsync.customers import notifications  # registers its finisher
     from shopsync.customers.letters import EmailContext
@@ -37,10 +38,12 @@ def start(settings: Settings | None = None) -> Runtime:
     if settings.redis_url is not None:
         cache.configure(lambda: runtime.redis)
         answers.configure(schedule_check)
+        line_items.configure(enqueue_fetch)
     else:
         cache.configure(None)
         answers.configure(None)
-    stripe_connection.configure(
+        line_items.configure(None)
+    stripe_reader.configure(
         StripeApi(base=settings.stripe_api_base, timeout=settings.outbound_timeout_seconds),
         runtime.vault,
     )

@@ -70,6 +70,8 @@ class Settings:
     email_from: str = "orders@localhost"
     # Where the Stripe API is (None: Stripe's own); tests point it at a stand-in.
     stripe_api_base: str | None = None
+    # Where every shop's Admin API is (None: the shop's own https://<shop>.myshopify.com).
+    shopify_api_base: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -129,6 +131,9 @@ class Settings:
             email_from=_parse_email_from(source.get("SHOPSYNC_EMAIL_FROM"), public_url),
             stripe_api_base=_parse_optional_url(
                 "STRIPE_API_BASE", source.get("STRIPE_API_BASE"), ("http", "https")
+            ),
+            shopify_api_base=_parse_optional_url(
+                "SHOPIFY_API_BASE", source.get("SHOPIFY_API_BASE"), ("http", "https")
             ),
         )
 

@@ -35,9 +35,11 @@ class Billing:
     email: str = "jenny.rosen@example.com"
     # The subscription's own start (`start_date`), set by `start`.
     started: int | None = None
+    # Which mode's events (a test-mode store connected with a test key reads test objects).
+    livemode: bool = True
 
     def event(self, event_type: str, obj: dict[str, Any], at: datetime) -> dict[str, Any]:
-        return samples.event(event_type, obj, livemode=True, created=unix(at))
+        return samples.event(event_type, obj, livemode=self.livemode, created=unix(at))
 
     def send(self, event: dict[str, Any], *, work: bool = True) -> None:
         response = deliver(self.client, self.store, "stripe", event)

@@ -78,11 +78,18 @@ class Site:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def post_webhook(self, store: StoreFixture, provider: str, payload: dict[str, Any]) -> int:
-        """POST a correctly signed delivery, as the provider would."""
+    def post_webhook(
+        self,
+        store: StoreFixture,
+        provider: str,
+        payload: dict[str, Any],
+        *,
+        secret: str | None = None,
+    ) -> int:
+        """POST a correctly signed delivery, as the provider would (with `secret`, if given)."""
         body = json.dumps(payload).encode()
         headers = {"Content-Type": "application/json"}
-        headers.update(signed_headers(provider, body, store.secret(provider)))
+        headers.update(signed_headers(provider, body, secret or store.secret(provider)))
         request = urllib.request.Request(
             self.url(store.path(provider)), data=body, headers=headers, method="POST"
         )

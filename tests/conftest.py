@@ -25,6 +25,13 @@ from shopsync.dev.embedded_redis import EmbeddedRedis
 from shopsync.migrate import upgrade
 from shopsync.runtime import Runtime
 from shopsync.web.state import app_state
+from tests.platform_standins import (
+    ShopifyAdmin,
+    WooCommerceSite,
+    running_shopify,
+    running_woocommerce,
+)
+from tests.stripe_standin import StripeStandIn, running_stripe
 from tests.support import StoreFixture, make_store
 
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
@@ -136,10 +143,20 @@ def settings_environ(tmp_path: Path, database_url: str, redis_url: str) -> dict[
 
 
 @pytest.fixture
+def extra_environ() -> dict[str, str]:
+    """Settings a test module adds (a stand-in's API base, say): override it there."""
+    return {}
+
+
+@pytest.fixture
 def environ(
-    tmp_path: Path, migrated_engine: Engine, database_url: str, redis_url: str
+    tmp_path: Path,
+    migrated_engine: Engine,
+    database_url: str,
+    redis_url: str,
+    extra_environ: dict[str, str],
 ) -> dict[str, str]:
-    return settings_environ(tmp_path, database_url, redis_url)
+    return {**settings_environ(tmp_path, database_url, redis_url), **extra_environ}
 
 
 @pytest.fixture
@@ -174,3 +191,23 @@ def store(runtime: Runtime) -> StoreFixture:
 @pytest.fixture
 def test_mode_store(runtime: Runtime) -> StoreFixture:
     return make_store(runtime, name="Test-mode shop", livemode=False)
+
+
+# Local stand-ins for the provider APIs on the internet (a module points the app at one
+# by overriding `extra_environ`).
+@pytest.fixture
+def stripe_api() -> Iterator[StripeStandIn]:
+    with running_stripe() as standin:
+        yield standin
+
+
+@pytest.fixture
+def woo_site() -> Iterator[WooCommerceSite]:
+    with running_woocommerce() as standin:
+        yield standin
+
+
+@pytest.fixture
+def shop_api() -> Iterator[ShopifyAdmin]:
+    with running_shopify() as standin:
+        yield standin

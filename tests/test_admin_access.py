@@ -30,6 +30,7 @@ class StoreRows:
     event_id: int
     message_id: int
     subscriber_id: int
+    customer_id: int
 
     def url_values(self) -> dict[str, Any]:
         return {
@@ -37,8 +38,11 @@ class StoreRows:
             "event_id": self.event_id,
             "message_id": self.message_id,
             "subscriber_id": self.subscriber_id,
+            "customer_id": self.customer_id,
             "token": self.token,
             "action": "disable",
+            "mode": "test",
+            "choice": "off",
         }
 
 
@@ -51,8 +55,16 @@ def rows_of(client: FlaskClient, rt: Runtime, name: str, order_id: str) -> Store
         message = session.exec(
             select(OutboxMessage).where(OutboxMessage.store_id == store.id)
         ).first()
-    assert order.id and event.id and message and message.id
-    return StoreRows(store, order.id, order.public_token, event.id, message.id, subscriber.id)
+    assert order.id and event.id and message and message.id and order.customer_id
+    return StoreRows(
+        store,
+        order.id,
+        order.public_token,
+        event.id,
+        message.id,
+        subscriber.id,
+        order.customer_id,
+    )
 
 
 @pytest.fixture
@@ -94,6 +106,7 @@ def test_every_admin_route_sends_strangers_to_sign_in(
 ) -> None:
     before = snapshot(runtime)
     walked = 0
+    endpoints: set[str] = set()
     for rule in rules(app, "/admin"):
         if rule.endpoint == "admin_auth.login":
             continue
@@ -108,7 +121,12 @@ def test_every_admin_route_sends_strangers_to_sign_in(
             assert response.status_code == 303, (method, url, response.status_code)
             assert response.headers["Location"].startswith("/admin/login"), (method, url)
             walked += 1
+            endpoints.add(rule.endpoint)
     assert walked >= 20
+    # The connections, customers and settings pages are in the walk, every route of them.
+    for family in ("admin_connections.", "admin_customers.", "admin_stores.settings_pages."):
+        assert {r.endpoint for r in rules(app) if r.endpoint.startswith(family)} <= endpoints
+    assert "admin_connections.stripe.connect" in endpoints
     assert snapshot(runtime) == before
 
 

@@ -15,12 +15,14 @@ from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session
 
 from handlers.standard import samples as standard
+from handlers.stripe import samples
 from shopsync.models import EventStatus, WebhookEvent
 from shopsync.runtime import Runtime
 from tests.browser import Site, Watcher, chromium, chromium_available, running_site
 from tests.pages import OWNER, PASSWORD, add_admin, find_order
 from tests.processes import wait_until
 from tests.receivers import Receiver, running_receiver
+from tests.stripe_standin import StripeStandIn
 from tests.support import StoreFixture
 
 pytestmark = [
@@ -29,6 +31,11 @@ pytestmark = [
 ]
 SCRIPT_NAME = "<script>alert(1)</script>"
 IMAGE_NAME = '"><img src=x onerror=alert(1)>'
+
+
+@pytest.fixture
+def extra_environ(stripe_api: StripeStandIn) -> dict[str, str]:
+    return {"STRIPE_API_BASE": stripe_api.base}
 
 
 @pytest.fixture(scope="module")
@@ -220,6 +227,10 @@ def test_names_that_are_attacks_are_shown_as_text_everywhere(
     expect(page.locator("pre.payload")).to_contain_text(SCRIPT_NAME)
     page.goto(site.url("/admin/orders?q=1004"))
     expect(page.get_by_role("cell", name=SCRIPT_NAME)).to_be_visible()
+    page.goto(site.url("/admin/customers"))
+    expect(page.get_by_role("cell", name=SCRIPT_NAME)).to_be_visible()
+    page.get_by_role("link", name="ada.lovelace@example.com").click()
+    expect(page.get_by_role("heading", name=SCRIPT_NAME)).to_be_visible()
 
     assert page.locator("img[src='x']").count() == 0
     assert watcher.alerts == []
@@ -232,3 +243,67 @@ def test_signing_in_never_redirects_off_the_site(
     add_admin(runtime)
     sign_in(page, site, target)
     assert page.url == site.url("/admin/")
+
+
+def test_the_owner_connects_stripe_from_the_connections_page(
+    site: Site,
+    page: Page,
+    runtime: Runtime,
+    stripe_api: StripeStandIn,
+    test_mode_store: StoreFixture,
+) -> None:
+    add_admin(runtime)
+    sign_in(page, site)
+    page.get_by_role("link", name="Connections").click()
+    page.get_by_role("link", name="Connect Stripe").click()
+    page.get_by_label("Test-mode secret or restricted key").fill(stripe_api.api_key)
+    page.get_by_role("button", name="Connect test mode").click()
+    expect(page.get_by_text("Connected to Stripe in test mode")).to_be_visible()
+    [endpoint] = stripe_api.endpoints.values()
+    test_mode = page.locator("#stripe-test")
+    expect(test_mode.get_by_text(endpoint["id"])).to_be_visible()
+    expect(test_mode.locator(".badge-enabled")).to_have_text("enabled")
+    expect(test_mode.get_by_text(stripe_api.api_key)).to_have_count(0)
+    assert endpoint["url"] == test_mode_store.url("stripe")
+
+    # What Stripe signs with the secret it returned verifies at the store's URL (once the
+    # web workers' few-seconds cache of the old secret has passed).
+    event = samples.event("customer.created", {"id": "cus_1"}, livemode=False)
+    wait_until(
+        lambda: (
+            site.post_webhook(test_mode_store, "stripe", event, secret=endpoint["secret"]) == 200
+        ),
+        timeout=15,
+        interval=1,
+        what="the new secret to verify",
+    )
+
+
+def test_an_unreachable_woocommerce_site_shows_what_to_paste_by_hand_with_copy_buttons(
+    site: Site, page: Page, watcher: Watcher, runtime: Runtime, store: StoreFixture
+) -> None:
+    add_admin(runtime)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.base)
+    sign_in(page, site, "/admin/connections/woocommerce")
+    page.get_by_label("Site URL").fill("http://127.0.0.1:9")
+    page.get_by_label("Consumer key").fill("ck_" + "4f1e" * 10)
+    page.get_by_label("Consumer secret").fill("cs_" + "9b2d" * 10)
+    page.get_by_role("button", name="Connect WooCommerce").click()
+    expect(page.get_by_role("alert")).to_contain_text("could not be reached")
+    # The page's own status says the site failed (502); Chromium logs that, and only that.
+    assert watcher.errors == [
+        "Failed to load resource: the server responded with a status of 502 (BAD GATEWAY)"
+    ]
+    watcher.errors.clear()
+    by_hand = page.locator("#by-hand")
+    expect(by_hand.get_by_role("heading", name="Set it up by hand")).to_be_visible()
+    expect(by_hand.locator("ol li")).to_have_count(3)
+    expect(by_hand.locator("#woocommerce-url")).to_have_text(store.url("woocommerce"))
+    expect(by_hand.locator("#woocommerce-secret")).to_have_text(store.secret("woocommerce"))
+
+    copy = by_hand.locator('button[data-copy="woocommerce-secret"]')
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == store.secret("woocommerce")
+    by_hand.locator('button[data-copy="woocommerce-url"]').click()
+    assert page.evaluate("navigator.clipboard.readText()") == store.url("woocommerce")

@@ -15,7 +15,7 @@ import shopsync.models  # noqa: F401 - the tables under test
 from shopsync.clock import utcnow
 from shopsync.db import create_engine_for
 from shopsync.migrate import current_revision, downgrade, upgrade
-from shopsync.models import Order, Refund
+from shopsync.models import Order, Refund, StripeConnection
 from shopsync.orders.lifecycle import payment_stage
 from shopsync.orders.refunds import refunded_by_source
 from tests.conftest import fresh_postgres_database
@@ -111,3 +111,52 @@ def test_orders_keep_what_they_reached_across_the_move_to_recomputed_dimensions(
     assert first.canceled_changed_at is not None and second.canceled_changed_at is None
     assert payment_stage(first) == "refunded" and payment_stage(second) == "paid"
     assert second.claimed_fulfillment == "partially_shipped"
+
+
+def test_a_stripe_connection_made_before_0013_keeps_its_secrets_and_mode(
+    empty_engine: Engine,
+) -> None:
+    """The connection takes the secrets its store's Stripe endpoint holds (same ciphertext)."""
+    upgrade(empty_engine, "0011")
+    now = utcnow()
+    tables = MetaData()
+    tables.reflect(empty_engine)
+    with empty_engine.begin() as connection:
+        store_id = connection.execute(
+            tables.tables["store"]
+            .insert()
+            .values(name="Old shop", livemode=True, api_key_hash="h" * 64, created_at=now)
+        ).inserted_primary_key[0]
+        connection.execute(
+            tables.tables["webhook_endpoint"].insert(),
+            [
+                {
+                    "store_id": store_id,
+                    "provider": provider,
+                    "key_hash": provider * 4,
+                    "key_encrypted": "k",
+                    "secrets_encrypted": f"{provider}-ciphertext",
+                    "created_at": now,
+                }
+                for provider in ("standard", "stripe")
+            ],
+        )
+        connection.execute(
+            tables.tables["stripe_connection"]
+            .insert()
+            .values(
+                store_id=store_id,
+                api_key_encrypted="key-ciphertext",
+                livemode=True,
+                endpoint_id="we_1",
+                connected_at=now,
+            )
+        )
+    upgrade(empty_engine)
+    with Session(empty_engine) as session:
+        connection_row = session.get(StripeConnection, (store_id, True))
+    assert connection_row is not None
+    assert connection_row.secrets_encrypted == "stripe-ciphertext"
+    assert connection_row.api_key_encrypted == "key-ciphertext"
+    downgrade(empty_engine, "0011")
+    upgrade(empty_engine)

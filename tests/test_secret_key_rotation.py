@@ -14,8 +14,10 @@ from handlers.stripe import samples
 from shopsync.app import create_app
 from shopsync.cli import cli
 from shopsync.config import Settings
+from shopsync.connections import platforms
+from shopsync.crypto import Vault
 from shopsync.errors import SecretsUnreadable
-from shopsync.models import WebhookEndpoint
+from shopsync.models import PlatformConnection, StripeConnection, WebhookEndpoint
 from shopsync.runtime import Runtime
 from tests.support import StoreFixture, deliver
 
@@ -101,3 +103,44 @@ def test_secrets_rotate_without_the_old_key_changes_nothing(
     result = CliRunner(env={**environ, "SECRET_KEY": NEW_KEY}).invoke(cli, ["secrets", "rotate"])
     assert isinstance(result.exception, SecretsUnreadable)
     assert stored_ciphertexts(runtime) == before
+
+
+def test_secrets_rotate_covers_both_stripe_modes_and_platform_credentials(
+    environ: dict[str, str], test_mode_store: StoreFixture, runtime: Runtime
+) -> None:
+    """Each row of a two-column key is re-encrypted with its own values, not its sibling's."""
+    store_id = test_mode_store.id
+    with Session(runtime.engine) as session, session.begin():
+        for live, key in ((True, "sk_live_" + "l" * 24), (False, "sk_test_" + "t" * 24)):
+            session.add(
+                StripeConnection(
+                    store_id=store_id,
+                    livemode=live,
+                    api_key_encrypted=runtime.vault.encrypt(key),
+                    secrets_encrypted=runtime.vault.encrypt_list([f"whsec_{key}"]),
+                    endpoint_id=f"we_{live}",
+                )
+            )
+    platforms.save(
+        runtime.engine,
+        runtime.vault,
+        store_id=store_id,
+        provider="woocommerce",
+        site="https://shop.example",
+        credentials={"consumer_key": "ck_" + "k" * 40, "consumer_secret": "cs_" + "s" * 40},
+        webhooks={},
+    )
+    result = CliRunner(env={**environ, "SECRET_KEY": NEW_KEY}).invoke(
+        cli, ["secrets", "rotate"], env={"SECRET_KEY_FALLBACKS": environ["SECRET_KEY"]}
+    )
+    assert result.exit_code == 0, result.output
+    new_vault = Vault(NEW_KEY)
+    with Session(runtime.engine) as session:
+        live = session.get(StripeConnection, (store_id, True))
+        test = session.get(StripeConnection, (store_id, False))
+        [row] = session.exec(select(PlatformConnection)).all()
+    assert live is not None and test is not None
+    assert new_vault.decrypt(live.api_key_encrypted) == "sk_live_" + "l" * 24
+    assert new_vault.decrypt(test.api_key_encrypted) == "sk_test_" + "t" * 24
+    assert new_vault.decrypt_list(test.secrets_encrypted or "") == ["whsec_sk_test_" + "t" * 24]
+    assert "ck_" + "k" * 40 in new_vault.decrypt(row.credentials_encrypted)

@@ -19,14 +19,8 @@ from shopsync.connections.stripe import finish_roll
 from shopsync.runtime import Runtime
 from shopsync.web.state import app_state
 from tests.billing import Billing, ago
-from tests.stripe_standin import StripeStandIn, running_stripe
+from tests.stripe_standin import StripeStandIn
 from tests.support import StoreFixture, deliver, make_store
-
-
-@pytest.fixture
-def stripe_api() -> Iterator[StripeStandIn]:
-    with running_stripe() as standin:
-        yield standin
 
 
 @pytest.fixture
@@ -150,7 +144,7 @@ def test_rolling_the_secret_accepts_both_for_a_day_then_deletes_the_old_endpoint
         assert deliver(client, test_store, "stripe", event, secret=secret).status_code == 200
 
     with app_state_ctx(client):
-        assert finish_roll(services(), store_id=test_store.id) == old_id
+        assert finish_roll(services(), store_id=test_store.id, livemode=False) == old_id
     assert list(stripe_api.endpoints) == [new["id"]]
     app_state_directory(client).forget()
     event = billing.snapshot("created", ago(days=1))
@@ -177,7 +171,7 @@ def test_with_a_key_connected_a_conflicting_snapshot_is_settled_by_reading_strip
     )
     endpoint = next(iter(stripe_api.endpoints.values()))
     app_state_directory(client).forget()
-    billing = Billing(client, test_store, runtime)
+    billing = Billing(client, test_store, runtime, livemode=False)
 
     def send(event: dict[str, Any]) -> None:
         from tests.support import work_queue

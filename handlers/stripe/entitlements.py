@@ -6,9 +6,9 @@ whole list is read from Stripe then.
 
 from __future__ import annotations
 
-from handlers.stripe.objects import data_object, reference
+from handlers.stripe.objects import data_object, event_livemode, reference
 from handlers.stripe.provider import NAME
-from shopsync.connections import stripe as stripe_connection
+from shopsync.connections import stripe_reader
 from shopsync.errors import Unprocessable
 from shopsync.pipeline.registry import EventContext, registry
 from shopsync.subscriptions import updates
@@ -27,7 +27,9 @@ def record_entitlements(ctx: EventContext) -> None:
     listed = listed if isinstance(listed, dict) else {}
     keys = _lookup_keys(listed.get("data"))
     if listed.get("has_more") is True:
-        reader = stripe_connection.reader_for(ctx.work.session, ctx.work.store_id)
+        reader = stripe_reader.reader_for(
+            ctx.work.session, ctx.work.store_id, livemode=event_livemode(ctx)
+        )
         complete = reader.entitlements(customer) if reader else None
         keys = complete if complete is not None else keys
     updates.update_entitlements(

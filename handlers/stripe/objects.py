@@ -25,6 +25,12 @@ def data_object(ctx: EventContext) -> dict[str, Any]:
     return obj
 
 
+def event_livemode(ctx: EventContext) -> bool | None:
+    """Which mode the event is from (its `livemode`), or None when it does not say."""
+    livemode = ctx.payload.get("livemode")
+    return livemode if isinstance(livemode, bool) else None
+
+
 def order_id_of(obj: dict[str, Any]) -> str | None:
     metadata = obj.get("metadata")
     candidates = [obj.get("client_reference_id")]

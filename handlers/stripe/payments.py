@@ -9,11 +9,13 @@ from handlers.stripe.objects import (
     currency,
     customer_of,
     data_object,
+    event_livemode,
     order_id_of,
     reference,
     text,
 )
 from handlers.stripe.provider import NAME
+from shopsync.connections import line_items
 from shopsync.errors import Ignored
 from shopsync.models import Order
 from shopsync.models.vocabulary import Milestone
@@ -25,12 +27,19 @@ PAID_SESSION_STATUSES = ("paid", "no_payment_required")
 
 @registry.on(NAME, "checkout.session.completed", "checkout.session.async_payment_succeeded")
 def fulfil_checkout_session(ctx: EventContext) -> None:
-    """Create or complete the order; mark it paid only once the money is there."""
+    """Create or complete the order; mark it paid only once the money is there.
+
+    The session lists no items: with a key of the event's mode connected they are read
+    from Stripe after this commits (shopsync.connections.line_items).
+    """
     session = data_object(ctx)
     order = _order_from_session(ctx, session)
     if session.get("payment_status") in PAID_SESSION_STATUSES:
         paid = amount(session, "amount_total")
         payments.record_payment(ctx.work, order, amount=paid, currency=currency(session))
+    session_id, livemode = reference(session.get("id")), event_livemode(ctx)
+    if session_id is not None and livemode is not None:
+        line_items.request(ctx.work, order, session_id=session_id, livemode=livemode)
 
 
 @registry.on(NAME, "checkout.session.async_payment_failed")

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from handlers.stripe.objects import data_object, reference
+from handlers.stripe.objects import data_object, event_livemode, reference
 from handlers.stripe.provider import MAX_UNIX_TIME, NAME
 from shopsync.clock import from_timestamp
-from shopsync.connections import stripe as stripe_connection
+from shopsync.connections import stripe_reader
 from shopsync.errors import Unprocessable
 from shopsync.models.vocabulary import SubscriptionStatus
 from shopsync.pipeline.registry import EventContext, registry
@@ -123,7 +123,9 @@ def _event_id(ctx: EventContext) -> str:
 
 
 def _reread(ctx: EventContext, subscription_id: str) -> updates.Reread | None:
-    reader = stripe_connection.reader_for(ctx.work.session, ctx.work.store_id)
+    reader = stripe_reader.reader_for(
+        ctx.work.session, ctx.work.store_id, livemode=event_livemode(ctx)
+    )
     if reader is None:
         return None
 

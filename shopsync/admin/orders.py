@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, select
 
-from shopsync.admin.rows import PAGE_SIZE, Page, page_of
+from shopsync.admin.rows import PAGE_SIZE, Page, escape_like, page_of
 from shopsync.models import Customer, Order, OutboxMessage
 from shopsync.orders.parts import OrderParts, order_parts
 
@@ -54,18 +54,14 @@ def search_orders(
 
 
 def _matches(wanted: str):  # type: ignore[no-untyped-def]
-    pattern = "%" + _escape_like(wanted) + "%"
+    pattern = "%" + escape_like(wanted) + "%"
     if "@" in wanted:
         return func.lower(col(Order.email)).like(pattern, escape="\\")
     bare = wanted.lstrip("#")
     return or_(
-        func.lower(col(Order.number)).like("%" + _escape_like(bare) + "%", escape="\\"),
+        func.lower(col(Order.number)).like("%" + escape_like(bare) + "%", escape="\\"),
         func.lower(col(Order.external_id)) == bare,
     )
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def order_detail(engine: Engine, *, store_id: int, order_id: int) -> OrderDetail | None:

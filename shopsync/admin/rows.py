@@ -78,3 +78,8 @@ def ids_in_store(
         statement = statement.where(col(model.status).in_(list(statuses)))
     with Session(engine) as session:
         return sorted(i for i in session.exec(statement) if i is not None)
+
+
+def escape_like(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern (with `escape="\\"`)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,59 +1,73 @@
-"""Connecting a store's Stripe account: the service behind `shopsync stripe ...` (and the admin).
+"""Connecting a store's Stripe account: the service behind `shopsync stripe ...` and the
+admin's Connections page.
 
 `connect` checks the key against the API, tells test from live, registers shopsync's
 webhook endpoint at Stripe for exactly the event types shopsync handles (pinned to the
-SDK's API version), stores the signing secret Stripe returns (only then) as the store's
-Stripe endpoint secret, and keeps the API key encrypted. The endpoint's creation uses an
-idempotency key recorded before the call: a connect interrupted after Stripe created
-the endpoint gets the same endpoint and secret back when run again within 24 hours.
+SDK's API version), keeps the signing secret Stripe returns (only then) and the API key
+encrypted. The endpoint's creation uses an idempotency key recorded before the call: a
+connect interrupted after Stripe created the endpoint gets the same endpoint and secret
+back when run again within 24 hours.
+
+A store holds at most one connection per mode, test and live side by side (a live store
+refuses a test key: it ignores test-mode events). Both modes' endpoints deliver to the
+store's one Stripe URL, so that endpoint accepts the secrets of every connection.
 
 `roll_secret` registers a second endpoint (a new secret), accepts both secrets for a
 day (Stripe delivers every event to both; the second copy is a duplicate by event id),
 then `finish_roll` deletes the old endpoint and drops its secret: a job scheduled for
 then, with the relay as backstop, or `shopsync stripe roll-secret STORE --finish`.
+`disconnect` deletes shopsync's endpoints at Stripe and forgets the key and its secrets.
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from shopsync.clock import utcnow
+from shopsync.connections import stripe_endpoint
 from shopsync.connections.stripe_api import StripeApi, is_live_key, key_problem
 from shopsync.crypto import Vault
 from shopsync.db import transaction
-from shopsync.errors import ProviderError, ShopsyncError
-from shopsync.models import Store, StripeConnection, WebhookEndpoint
-from shopsync.stores.provisioning import webhook_url
+from shopsync.errors import ShopsyncError
+from shopsync.models import Store, StripeConnection
+from shopsync.pipeline.registry import registry
 from shopsync.subscriptions.times import aware
 
-log = logging.getLogger(__name__)
 PROVIDER = "stripe"
 ROLL_OVERLAP = timedelta(days=1)
 # Stripe keeps an idempotency key's answer for 24 hours; reuse one younger than this.
 IDEMPOTENCY_WINDOW = timedelta(hours=23)
+MODES = (True, False)
 
 
 class StripeConnectionError(ShopsyncError):
     """The connection cannot be made or changed; the message says what to do."""
 
 
+def mode_name(livemode: bool) -> str:
+    return "live" if livemode else "test"
+
+
 @dataclass(frozen=True)
 class ConnectionStatus:
     store_id: int
+    livemode: bool
     connected: bool
-    livemode: bool | None = None
     account_id: str | None = None
     endpoint_id: str | None = None
     webhook_url: str | None = None
     rolling_until: datetime | None = None
+    connected_at: datetime | None = None
+
+    @property
+    def mode(self) -> str:
+        return mode_name(self.livemode)
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,11 @@ class Services:
     api: StripeApi
 
 
+def handled_events() -> list[str]:
+    """Exactly the event types shopsync handles: what its endpoints at Stripe ask for."""
+    return sorted(registry.providers[PROVIDER].event_types)
+
+
 def connect(
     services: Services, *, store_id: int, api_key: str, public_url: str, events: Sequence[str]
 ) -> ConnectionStatus:
@@ -72,11 +91,14 @@ def connect(
     problem = key_problem(api_key)
     if problem:
         raise StripeConnectionError(problem)
+    live = is_live_key(api_key)
     url = _webhook_url(services, store_id, public_url)
-    _check_mode(services.engine, store_id, live=is_live_key(api_key))
-    if status(services, store_id=store_id, public_url=public_url).connected:
+    _check_mode(services.engine, store_id, live=live)
+    if status(services, store_id=store_id, livemode=live, public_url=public_url).connected:
         raise StripeConnectionError(
-            f"store {store_id} is connected already: `shopsync stripe disconnect {store_id}` first"
+            f"store {store_id} is connected to Stripe in {mode_name(live)} mode already: "
+            f"disconnect it first (`shopsync stripe disconnect {store_id} "
+            f"--mode {mode_name(live)}`)"
         )
     checked = services.api.check_key(api_key)
     idempotency_key = _begin(services, store_id, api_key, checked.account_id)
@@ -84,53 +106,93 @@ def connect(
         api_key, url=url, events=sorted(events), idempotency_key=idempotency_key
     )
     with transaction(services.engine) as session:
-        connection = _connection(session, store_id)
+        connection = _connection(session, store_id, live)
         connection.endpoint_id = endpoint.id
         connection.pending_key = connection.pending_since = None
-        _set_secrets(session, services.vault, store_id, [endpoint.secret])
-    return status(services, store_id=store_id, public_url=public_url)
+        connection.connected_at = utcnow()
+        stripe_endpoint.keep_secrets(session, services.vault, connection, [endpoint.secret])
+    return status(services, store_id=store_id, livemode=live, public_url=public_url)
 
 
-def status(services: Services, *, store_id: int, public_url: str) -> ConnectionStatus:
+def status(
+    services: Services, *, store_id: int, livemode: bool, public_url: str
+) -> ConnectionStatus:
     with Session(services.engine) as session:
-        connection = session.get(StripeConnection, store_id)
-        url = _url_of(session, services.vault, store_id, public_url)
+        connection = session.get(StripeConnection, (store_id, livemode))
+        url = stripe_endpoint.url_of(session, services.vault, store_id, public_url)
     if connection is None or connection.endpoint_id is None:
-        return ConnectionStatus(store_id=store_id, connected=False, webhook_url=url)
+        return ConnectionStatus(
+            store_id=store_id, livemode=livemode, connected=False, webhook_url=url
+        )
     return ConnectionStatus(
         store_id=store_id,
+        livemode=livemode,
         connected=True,
-        livemode=connection.livemode,
         account_id=connection.account_id,
         endpoint_id=connection.endpoint_id,
         webhook_url=url,
         rolling_until=aware(connection.previous_until) if connection.previous_until else None,
+        connected_at=aware(connection.connected_at),
     )
 
 
-def disconnect(services: Services, *, store_id: int) -> list[str]:
+def statuses(services: Services, *, store_id: int, public_url: str) -> list[ConnectionStatus]:
+    """Both modes, live first."""
+    return [
+        status(services, store_id=store_id, livemode=mode, public_url=public_url) for mode in MODES
+    ]
+
+
+def connected_modes(engine: Engine, store_id: int) -> list[bool]:
+    statement = select(StripeConnection.livemode).where(
+        StripeConnection.store_id == store_id, col(StripeConnection.endpoint_id).is_not(None)
+    )
+    with Session(engine) as session:
+        return sorted(session.exec(statement), reverse=True)
+
+
+def pick_mode(engine: Engine, store_id: int, wanted: bool | None) -> bool:
+    """The mode a command means: the one given, else the store's only connection's."""
+    if wanted is not None:
+        return wanted
+    modes = connected_modes(engine, store_id)
+    if not modes:
+        raise StripeConnectionError(
+            f"store {store_id} has no Stripe connection (`shopsync stripe connect`)"
+        )
+    if len(modes) > 1:
+        raise StripeConnectionError(
+            f"store {store_id} has a test and a live connection: say which with --mode"
+        )
+    return modes[0]
+
+
+def disconnect(services: Services, *, store_id: int, livemode: bool) -> list[str]:
     """Delete shopsync's endpoints at Stripe and forget the key; the endpoint ids deleted."""
     with Session(services.engine) as session:
-        connection = _connection(session, store_id)
+        connection = _connection(session, store_id, livemode)
         api_key = services.vault.decrypt(connection.api_key_encrypted)
         endpoints = [e for e in (connection.endpoint_id, connection.previous_endpoint_id) if e]
     deleted = [e for e in endpoints if services.api.delete_endpoint(api_key, e)]
     with transaction(services.engine) as session:
-        session.delete(_connection(session, store_id))
+        session.delete(_connection(session, store_id, livemode))
+        session.flush()
+        stripe_endpoint.sync_endpoint(session, services.vault, store_id)
     return deleted
 
 
 def roll_secret(
-    services: Services, *, store_id: int, public_url: str, events: Sequence[str]
+    services: Services, *, store_id: int, livemode: bool, public_url: str, events: Sequence[str]
 ) -> datetime:
     """A new endpoint (new secret); both secrets verify until the returned time."""
     with Session(services.engine) as session:
-        connection = _connection(session, store_id)
+        connection = _connection(session, store_id, livemode)
         if connection.previous_endpoint_id:
             until = aware(connection.previous_until or utcnow())
             raise StripeConnectionError(
                 f"a roll is under way until {until:%Y-%m-%d %H:%M} UTC: finish it first "
-                f"(`shopsync stripe roll-secret {store_id} --finish`)"
+                f"(`shopsync stripe roll-secret {store_id} --mode {mode_name(livemode)} "
+                "--finish`)"
             )
         api_key = services.vault.decrypt(connection.api_key_encrypted)
     url = _webhook_url(services, store_id, public_url)
@@ -140,99 +202,62 @@ def roll_secret(
     )
     until = utcnow() + ROLL_OVERLAP
     with transaction(services.engine) as session:
-        connection = _connection(session, store_id)
-        old_secrets = _secrets(session, services.vault, store_id)
+        connection = _connection(session, store_id, livemode)
+        old_secrets = stripe_endpoint.secrets_of(services.vault, connection)
         connection.previous_endpoint_id, connection.previous_until = connection.endpoint_id, until
         connection.endpoint_id = endpoint.id
         connection.pending_key = connection.pending_since = None
-        _set_secrets(session, services.vault, store_id, [endpoint.secret, *old_secrets[:1]])
+        stripe_endpoint.keep_secrets(
+            session, services.vault, connection, [endpoint.secret, *old_secrets[:1]]
+        )
     return until
 
 
-def finish_roll(services: Services, *, store_id: int) -> str | None:
+def finish_roll(services: Services, *, store_id: int, livemode: bool) -> str | None:
     """Delete the old endpoint at Stripe and stop accepting its secret; its id, if any."""
     with Session(services.engine) as session:
-        connection = _connection(session, store_id)
+        connection = _connection(session, store_id, livemode)
         old = connection.previous_endpoint_id
         api_key = services.vault.decrypt(connection.api_key_encrypted)
     if old is None:
         return None
     services.api.delete_endpoint(api_key, old)
     with transaction(services.engine) as session:
-        connection = _connection(session, store_id)
+        connection = _connection(session, store_id, livemode)
         connection.previous_endpoint_id = connection.previous_until = None
-        _set_secrets(
-            session, services.vault, store_id, _secrets(session, services.vault, store_id)[:1]
-        )
+        newest = stripe_endpoint.secrets_of(services.vault, connection)[:1]
+        stripe_endpoint.keep_secrets(session, services.vault, connection, newest)
     return old
 
 
-def rolls_due(engine: Engine, now: datetime) -> list[int]:
-    """Stores whose secret roll has run its day."""
-    statement = select(StripeConnection.store_id).where(col(StripeConnection.previous_until) <= now)
+def rolls_due(engine: Engine, now: datetime) -> list[tuple[int, bool]]:
+    """(store, mode) of every secret roll that has run its day."""
+    statement = select(StripeConnection.store_id, StripeConnection.livemode).where(
+        col(StripeConnection.previous_until) <= now
+    )
+    with Session(engine) as session:
+        return [(store_id, livemode) for store_id, livemode in session.exec(statement)]
+
+
+def rolling_modes(engine: Engine, store_id: int) -> list[bool]:
+    statement = select(StripeConnection.livemode).where(
+        StripeConnection.store_id == store_id,
+        col(StripeConnection.previous_endpoint_id).is_not(None),
+    )
     with Session(engine) as session:
         return list(session.exec(statement))
 
 
-def api_key_of(session: Session, vault: Vault, store_id: int) -> str | None:
-    """The store's connected API key, or None when it connected none."""
-    connection = session.get(StripeConnection, store_id)
-    if connection is None or connection.endpoint_id is None:
-        return None
-    return vault.decrypt(connection.api_key_encrypted)
-
-
-@dataclass(frozen=True)
-class Reader:
-    """Reads a store's Stripe objects with its connected key, when events cannot settle it."""
-
-    api: StripeApi
-    api_key: str
-
-    def subscription(self, subscription_id: str) -> dict[str, Any] | None:
-        """The subscription as Stripe has it now; None if Stripe cannot say (logged)."""
-        try:
-            return self.api.subscription(self.api_key, subscription_id)
-        except ProviderError as error:
-            log.warning("could not re-read a subscription from Stripe: %s", error)
-            return None
-
-    def entitlements(self, customer: str) -> list[str] | None:
-        try:
-            return self.api.active_entitlements(self.api_key, customer)
-        except ProviderError as error:
-            log.warning("could not read entitlements from Stripe: %s", error)
-            return None
-
-
-_configured: tuple[StripeApi, Vault] | None = None
-
-
-def configure(api: StripeApi | None, vault: Vault | None) -> None:
-    """Set by the process's bootstrap: how handlers reach Stripe with a store's key."""
-    global _configured  # noqa: PLW0603 - one per process, like its runtime
-    _configured = (api, vault) if api is not None and vault is not None else None
-
-
-def reader_for(session: Session, store_id: int) -> Reader | None:
-    """A reader with the store's connected key, or None (no key connected)."""
-    if _configured is None:
-        return None
-    api, vault = _configured
-    api_key = api_key_of(session, vault, store_id)
-    return Reader(api=api, api_key=api_key) if api_key else None
-
-
 def _begin(services: Services, store_id: int, api_key: str, account_id: str | None) -> str:
     """Record the key and an idempotency key before creating anything at Stripe."""
-    now = utcnow()
+    now, live = utcnow(), is_live_key(api_key)
     with transaction(services.engine) as session:
-        connection = session.get(StripeConnection, store_id)
+        connection = session.get(StripeConnection, (store_id, live))
         if connection is None:
             connection = StripeConnection(
                 store_id=store_id,
+                livemode=live,
                 api_key_encrypted=services.vault.encrypt(api_key),
-                livemode=is_live_key(api_key),
             )
         fresh = (
             connection.pending_since and now - aware(connection.pending_since) < IDEMPOTENCY_WINDOW
@@ -242,7 +267,6 @@ def _begin(services: Services, store_id: int, api_key: str, account_id: str | No
             connection.pending_key = f"shopsync-endpoint-{store_id}-{secrets.token_hex(12)}"
             connection.pending_since = now
         connection.api_key_encrypted = services.vault.encrypt(api_key)
-        connection.livemode = is_live_key(api_key)
         connection.account_id = account_id or connection.account_id
         session.add(connection)
         return connection.pending_key
@@ -256,52 +280,23 @@ def _check_mode(engine: Engine, store_id: int, *, live: bool) -> None:
     if store.livemode and not live:
         raise StripeConnectionError(
             f"store {store_id} is live and this is a test key: its test-mode events would be "
-            "ignored (use a live key, or a store created with --test-mode)"
+            "ignored (use a live key, or a store in test mode)"
         )
 
 
 def _webhook_url(services: Services, store_id: int, public_url: str) -> str:
     with Session(services.engine) as session:
-        url = _url_of(session, services.vault, store_id, public_url)
-    if url is None:
-        raise StripeConnectionError(
-            f"store {store_id} has no Stripe endpoint: "
-            f"`shopsync store add-endpoint {store_id} stripe`"
-        )
-    return url
+        try:
+            return stripe_endpoint.require_url(session, services.vault, store_id, public_url)
+        except stripe_endpoint.MissingEndpoint as missing:
+            raise StripeConnectionError(str(missing)) from None
 
 
-def _url_of(session: Session, vault: Vault, store_id: int, public_url: str) -> str | None:
-    endpoint = _endpoint(session, store_id)
-    if endpoint is None:
-        return None
-    return webhook_url(public_url, PROVIDER, vault.decrypt(endpoint.key_encrypted))
-
-
-def _endpoint(session: Session, store_id: int) -> WebhookEndpoint | None:
-    statement = select(WebhookEndpoint).where(
-        WebhookEndpoint.store_id == store_id, WebhookEndpoint.provider == PROVIDER
-    )
-    return session.exec(statement).first()
-
-
-def _connection(session: Session, store_id: int) -> StripeConnection:
-    connection = session.get(StripeConnection, store_id)
+def _connection(session: Session, store_id: int, livemode: bool) -> StripeConnection:
+    connection = session.get(StripeConnection, (store_id, livemode))
     if connection is None:
         raise StripeConnectionError(
-            f"store {store_id} has no Stripe connection (`shopsync stripe connect`)"
+            f"store {store_id} has no {mode_name(livemode)}-mode Stripe connection "
+            "(`shopsync stripe connect`)"
         )
     return connection
-
-
-def _secrets(session: Session, vault: Vault, store_id: int) -> list[str]:
-    endpoint = _endpoint(session, store_id)
-    return vault.decrypt_list(endpoint.secrets_encrypted) if endpoint else []
-
-
-def _set_secrets(session: Session, vault: Vault, store_id: int, values: list[str]) -> None:
-    endpoint = _endpoint(session, store_id)
-    if endpoint is None:
-        raise StripeConnectionError(f"store {store_id} has no Stripe endpoint")
-    endpoint.secrets_encrypted = vault.encrypt_list(values)
-    session.add(endpoint)

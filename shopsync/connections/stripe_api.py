@@ -53,18 +53,39 @@ class CreatedEndpoint:
 
 
 @dataclass(frozen=True)
+class RemoteEndpoint:
+    """A webhook endpoint as Stripe has it now."""
+
+    id: str
+    status: str
+    url: str
+    enabled_events: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CheckoutItem:
+    """One line of a Checkout Session, as Stripe lists it."""
+
+    name: str
+    quantity: int
+    unit_amount: int | None
+
+
+@dataclass(frozen=True)
 class StripeApi:
     """Where Stripe is and how long to wait for it."""
 
     base: str | None = None
     timeout: float = 10.0
+    # The SDK's own retries of a failed call (a page that only reads wants none).
+    retries: int = MAX_NETWORK_RETRIES
 
     def client(self, api_key: str) -> stripe.StripeClient:
         return stripe.StripeClient(
             api_key,
             base_addresses={"api": self.base} if self.base else None,
             http_client=stripe.RequestsClient(timeout=self.timeout),
-            max_network_retries=MAX_NETWORK_RETRIES,
+            max_network_retries=self.retries,
         )
 
     def check_key(self, api_key: str) -> KeyCheck:
@@ -112,6 +133,30 @@ class StripeApi:
                 raise
         return True
 
+    def endpoint(self, api_key: str, endpoint_id: str) -> RemoteEndpoint | None:
+        """The endpoint as Stripe has it; None if Stripe no longer has it."""
+        with Translated():
+            try:
+                found = self.client(api_key).v1.webhook_endpoints.retrieve(endpoint_id)
+            except stripe.InvalidRequestError as error:
+                if error.http_status == NOT_FOUND:
+                    return None
+                raise
+        return RemoteEndpoint(
+            id=found.id,
+            status=found.status,
+            url=found.url,
+            enabled_events=tuple(found.enabled_events),
+        )
+
+    def checkout_line_items(self, api_key: str, session_id: str) -> list[CheckoutItem]:
+        """Every line item of a Checkout Session (all pages)."""
+        with Translated():
+            listed = self.client(api_key).v1.checkout.sessions.line_items.list(
+                session_id, {"limit": 100}
+            )
+            return [_checkout_item(item.to_dict()) for item in listed.auto_paging_iter()]
+
     def subscription(self, api_key: str, subscription_id: str) -> dict[str, Any]:
         with Translated():
             found = self.client(api_key).v1.subscriptions.retrieve(subscription_id)
@@ -124,6 +169,18 @@ class StripeApi:
                 {"customer": customer, "limit": 100}
             )
             return [item.lookup_key for item in listed.auto_paging_iter()]
+
+
+def _checkout_item(item: dict[str, Any]) -> CheckoutItem:
+    price = item.get("price") if isinstance(item.get("price"), dict) else {}
+    quantity = item.get("quantity")
+    count = quantity if isinstance(quantity, int) and quantity > 0 else 1
+    unit = price.get("unit_amount") if price else None
+    if not isinstance(unit, int):
+        subtotal = item.get("amount_subtotal")
+        unit = subtotal // count if isinstance(subtotal, int) else None
+    name = item.get("description") or (price.get("nickname") if price else None) or "Item"
+    return CheckoutItem(name=str(name), quantity=count, unit_amount=unit)
 
 
 def is_live_key(api_key: str) -> bool:

@@ -1,7 +1,7 @@
 """Tables. Every row belongs to a store; import from here, not from the submodules."""
 
 from shopsync.models.admin import AdminUser, AdminUserStore
-from shopsync.models.connections import StripeConnection
+from shopsync.models.connections import LineItemFetch, PlatformConnection, StripeConnection
 from shopsync.models.customers import Customer, CustomerIdentity
 from shopsync.models.inbox import EventStatus, WebhookEvent
 from shopsync.models.orders import (
@@ -24,11 +24,13 @@ __all__ = [
     "CustomerAccess",
     "CustomerIdentity",
     "EventStatus",
+    "LineItemFetch",
     "Order",
     "OrderLineItem",
     "OutboxKind",
     "OutboxMessage",
     "OutboxStatus",
+    "PlatformConnection",
     "Refund",
     "Shipment",
     "Store",

@@ -42,6 +42,18 @@ def replace_line_items(work: UnitOfWork, order: Order, items: list[LineItemFacts
     work.session.add_all(wanted)
 
 
+def fill_line_items(work: UnitOfWork, order: Order, items: list[LineItemFacts]) -> bool:
+    """Items read from a payment provider, kept only while the order lists none.
+
+    A store's own order snapshot says what was bought and always wins: it replaces these
+    when it comes, and these never replace it. Whether anything was written.
+    """
+    if not items or line_items(work, order):
+        return False
+    add_line_items(work, order, items)
+    return True
+
+
 def _line_item_row(order: Order, item: LineItemFacts) -> OrderLineItem:
     assert order.id is not None
     return OrderLineItem(

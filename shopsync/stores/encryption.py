@@ -12,11 +12,12 @@ from sqlmodel import SQLModel
 from shopsync.crypto import Vault
 from shopsync.db import transaction
 from shopsync.errors import SecretsUnreadable
-from shopsync.models import StripeConnection, WebhookEndpoint
+from shopsync.models import PlatformConnection, StripeConnection, WebhookEndpoint
 
 ENCRYPTED_COLUMNS: tuple[tuple[type[SQLModel], tuple[str, ...]], ...] = (
     (WebhookEndpoint, ("key_encrypted", "secrets_encrypted")),
-    (StripeConnection, ("api_key_encrypted",)),
+    (StripeConnection, ("api_key_encrypted", "secrets_encrypted")),
+    (PlatformConnection, ("credentials_encrypted",)),
 )
 # Rows the readiness probe decrypts per table: the newest ones, enough to notice a
 # changed key without reading the whole table.
@@ -26,18 +27,25 @@ PROBE_ROWS = 3
 def rotate_stored_secrets(engine: Engine, vault: Vault) -> int:
     """Re-encrypt every value with the current key in one transaction; how many were.
 
-    Raises SecretsUnreadable (changing nothing) if any value fits no key.
+    Raises SecretsUnreadable (changing nothing) if any value fits no key. A column may
+    be empty (NULL) where nothing was encrypted yet.
     """
     count = 0
     with transaction(engine) as session:
         for model, names in ENCRYPTED_COLUMNS:
             table, columns = _table(model), [_column(model, n) for n in names]
-            key = _primary_key(model)
-            rows = session.execute(select(key.label("pk"), *columns)).all()
+            keys = _primary_key(model)
+            rows = session.execute(select(*keys, *columns)).all()
             for row in rows:
-                values = {name: vault.rotate(getattr(row, name)) for name in names}
-                session.execute(update(table).where(key == row.pk).values(**values))
-                count += len(values)
+                values = {
+                    name: vault.rotate(value)
+                    for name in names
+                    if (value := getattr(row, name)) is not None
+                }
+                if values:
+                    where = [key == getattr(row, key.name) for key in keys]
+                    session.execute(update(table).where(*where).values(**values))
+                    count += len(values)
     return count
 
 
@@ -46,11 +54,12 @@ def stored_secrets_decrypt(engine: Engine, vault: Vault) -> bool:
     with engine.connect() as connection:
         for model, names in ENCRYPTED_COLUMNS:
             columns = [_column(model, n) for n in names]
-            newest = select(*columns).order_by(_primary_key(model).desc()).limit(PROBE_ROWS)
+            newest = select(*columns).order_by(_primary_key(model)[0].desc()).limit(PROBE_ROWS)
             for row in connection.execute(newest):
                 try:
                     for value in row:
-                        vault.decrypt(value)
+                        if value is not None:
+                            vault.decrypt(value)
                 except SecretsUnreadable:
                     return False
     return True
@@ -66,6 +75,6 @@ def _column(model: type[SQLModel], name: str) -> Column[str]:
     return column
 
 
-def _primary_key(model: type[SQLModel]) -> Column[int]:
-    column: Column[int] = next(iter(_table(model).primary_key.columns))
-    return column
+def _primary_key(model: type[SQLModel]) -> list[Column[object]]:
+    """Every column of the table's primary key (some have two)."""
+    return list(_table(model).primary_key.columns)

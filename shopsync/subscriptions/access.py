@@ -66,6 +66,8 @@ class Verdict:
     grace_until: datetime | None = None
     # When this verdict changes by time alone.
     changes_at: datetime | None = None
+    # The line of the rule that applied, in words (the admin shows it as the "why").
+    reason: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def judge(sub: Subscription, rules: AccessRules, now: datetime) -> Verdict:
         return _granting(sub, status, now)
     if status is Status.PAST_DUE:
         return _in_grace(sub, rules, now)
-    return Verdict(grants=False, status=status)
+    return Verdict(grants=False, status=status, reason=f"{_seen_as(sub, status)}: no access")
 
 
 def decide(
@@ -154,14 +156,19 @@ def decide(
 
 
 def _granting(sub: Subscription, status: Status, now: datetime) -> Verdict:
+    seen = _seen_as(sub, status)
     if sub.pause_behavior == VOID_PAUSE:
         resumes = maybe_aware(sub.pause_resumes_at)
         if resumes is None or now < resumes:
-            return Verdict(grants=False, status=status, changes_at=resumes)
+            until = f" until {iso(resumes)}" if resumes else ""
+            reason = f"{seen}, but collection is paused (void){until}: no access meanwhile"
+            return Verdict(grants=False, status=status, changes_at=resumes, reason=reason)
     ends = _scheduled_end(sub, status)
     if ends is not None and now >= ends:
-        return Verdict(grants=False, status=Status.CANCELED)
-    return Verdict(grants=True, status=status, until=ends, changes_at=ends)
+        reason = f"{seen}, set to cancel at {iso(ends)}, which has passed: no access"
+        return Verdict(grants=False, status=Status.CANCELED, reason=reason)
+    reason = f"{seen}: access" + (f" until it cancels at {iso(ends)}" if ends else "")
+    return Verdict(grants=True, status=status, until=ends, changes_at=ends, reason=reason)
 
 
 def _scheduled_end(sub: Subscription, status: Status) -> datetime | None:
@@ -187,18 +194,66 @@ def _period_end(sub: Subscription, status: Status) -> datetime | None:
 def _in_grace(sub: Subscription, rules: AccessRules, now: datetime) -> Verdict:
     failing = sub.invoice_outcome in FAILING and sub.failed_since is not None
     started = sub.failed_since if failing else sub.last_event_at
+    seen = _seen_as(sub, Status.PAST_DUE)
     if started is None:
-        return Verdict(grants=False, status=Status.PAST_DUE)
+        return Verdict(grants=False, status=Status.PAST_DUE, reason=f"{seen}: no access")
     grace_until = aware(started) + rules.grace
+    grace = f"the grace period ({rules.grace.days} days after the first failed payment)"
     if now >= grace_until:
-        return Verdict(grants=False, status=Status.PAST_DUE, grace_until=grace_until)
+        reason = f"{seen}: {grace} ended at {iso(grace_until)}: no access"
+        return Verdict(grants=False, status=Status.PAST_DUE, grace_until=grace_until, reason=reason)
     return Verdict(
         grants=True,
         status=Status.PAST_DUE,
         until=grace_until,
         grace_until=grace_until,
         changes_at=grace_until,
+        reason=f"{seen}: access during {grace}, until {iso(grace_until)}",
     )
+
+
+def _seen_as(sub: Subscription, status: Status) -> str:
+    """The status the rule used, and why when the newest invoice changed it."""
+    if status.value == sub.status:
+        return status.value
+    outcome = (sub.invoice_outcome or "").replace("_", " ")
+    return (
+        f"{status.value} (its newest invoice, {outcome}, is newer than the {sub.status} snapshot)"
+    )
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """An answer with its why: each subscription's verdict and what decided."""
+
+    answer: AccessAnswer
+    # (subscription, its verdict), the one that speaks for the customer first.
+    verdicts: list[tuple[Subscription, Verdict]]
+    summary: str
+    features_from: str
+
+
+def explain(
+    subscriptions: Sequence[Subscription],
+    rules: AccessRules,
+    now: datetime,
+    *,
+    entitlements: Sequence[str] | None = None,
+) -> Explanation:
+    """`decide`'s answer, with the line of the rule each subscription met."""
+    answer = decide(subscriptions, rules, now, entitlements=entitlements)
+    judged = [(sub, judge(sub, rules, now)) for sub in subscriptions]
+    judged.sort(key=lambda pair: (not pair[1].grants, _preference(pair[1])))
+    granting = [sub.external_id for sub, verdict in judged if verdict.grants]
+    if not subscriptions:
+        summary = "the customer has no subscription"
+    elif granting:
+        others = f" ({len(granting) - 1} more also give access)" if len(granting) > 1 else ""
+        summary = f"{granting[0]} gives access and speaks for the customer{others}"
+    else:
+        summary = "none of the customer's subscriptions gives access"
+    source = "Stripe Entitlements" if rules.use_entitlements else "the prices' lookup keys"
+    return Explanation(answer=answer, verdicts=judged, summary=summary, features_from=source)
 
 
 def _preference(verdict: Verdict) -> tuple[int, float]:

@@ -25,7 +25,7 @@ from shopsync.clock import utcnow
 from shopsync.customers.email_settings import settings_of
 from shopsync.models import Customer, CustomerAccess, CustomerIdentity, Subscription
 from shopsync.subscriptions import cache
-from shopsync.subscriptions.access import AccessAnswer, AccessRules, decide
+from shopsync.subscriptions.access import AccessAnswer, AccessRules, Explanation, decide, explain
 from shopsync.subscriptions.cache import Lookup
 from shopsync.subscriptions.times import maybe_aware
 from shopsync.work import Moment, UnitOfWork
@@ -58,6 +58,14 @@ def answer_of(session: Session, store_id: int, customer_id: int, now: datetime) 
     subscriptions = _subscriptions(session, store_id, customer_id)
     row = session.get(CustomerAccess, customer_id)
     return decide(subscriptions, rules_for(session, store_id), now, entitlements=_entitlements(row))
+
+
+def explanation_of(session: Session, store_id: int, customer_id: int, now: datetime) -> Explanation:
+    """The customer's answer at `now` with the rule that gave it (the admin's "why")."""
+    subscriptions = _subscriptions(session, store_id, customer_id)
+    row = session.get(CustomerAccess, customer_id)
+    rules = rules_for(session, store_id)
+    return explain(subscriptions, rules, now, entitlements=_entitlements(row))
 
 
 def refresh_access(

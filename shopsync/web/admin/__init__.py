@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from flask import Flask
 
-from shopsync.web.admin import auth, dashboard, events, orders, outbox, stores, subscribers
+from shopsync.web.admin import (
+    auth,
+    connections,
+    customers,
+    dashboard,
+    events,
+    orders,
+    outbox,
+    stores,
+    subscribers,
+)
 
-PAGES = (auth, dashboard, orders, events, outbox, subscribers, stores)
+PAGES = (auth, dashboard, orders, customers, events, outbox, connections, subscribers, stores)
 
 
 def register(app: Flask) -> None:

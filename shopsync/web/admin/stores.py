@@ -12,7 +12,7 @@ from shopsync.admin.stores import (
     settings_of,
     update_settings,
 )
-from shopsync.web.admin import nav
+from shopsync.web.admin import nav, store_settings
 from shopsync.web.admin.guard import (
     admin_blueprint,
     choose_store,
@@ -23,6 +23,7 @@ from shopsync.web.admin.guard import (
 )
 
 bp = admin_blueprint("admin_stores", __name__, "/stores")
+bp.register_blueprint(store_settings.bp)
 nav.add("Settings", "admin_stores.settings", position=60)
 
 NAME_LIMIT = 300
