@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 from urllib.parse import urlsplit
 
 from shopsync.errors import ConfigError
@@ -46,6 +46,10 @@ class Settings:
     relay_grace: timedelta = timedelta(seconds=30)
     # How long an idle drain job waits for new arrivals before it ends (0: not at all).
     drain_linger_seconds: int = 1
+    # Operations: /metrics token, Redis TLS verification (see _operations_settings).
+    metrics_token: str | None = None
+    redis_tls_verify: bool = True
+    redis_tls_ca_file: Path | None = None
 
     @property
     def is_production(self) -> bool:
@@ -110,6 +114,7 @@ class Settings:
                     "SHOPSYNC_RELAY_SECONDS", source.get("SHOPSYNC_RELAY_SECONDS"), 5
                 )
             ),
+            **_operations_settings(source),
         )
 
 
@@ -199,3 +204,32 @@ def _load_or_create_dev_secret(instance_path: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+class _OperationsSettings(TypedDict):
+    metrics_token: str | None
+    redis_tls_verify: bool
+    redis_tls_ca_file: Path | None
+
+
+def _operations_settings(source: Mapping[str, str]) -> _OperationsSettings:
+    """Who may read /metrics, and how a `rediss://` server's certificate is checked."""
+    ca_file = source.get("REDIS_TLS_CA_FILE") or None
+    if ca_file is not None and not Path(ca_file).is_file():
+        raise ConfigError(f"REDIS_TLS_CA_FILE {ca_file!r} is not a readable file")
+    return {
+        "metrics_token": source.get("SHOPSYNC_METRICS_TOKEN") or None,
+        "redis_tls_verify": _parse_bool("REDIS_TLS_VERIFY", source.get("REDIS_TLS_VERIFY"), True),
+        "redis_tls_ca_file": None if ca_file is None else Path(ca_file),
+    }
+
+
+def _parse_bool(name: str, value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")
