@@ -14,15 +14,18 @@ Policy, in one place:
   backoff, and to `dead` after the last attempt. The record says which handler failed,
   the exception's class and the innermost frame of our code, plus a traceback of frames
   and classes only: never a message, which may quote payload data.
-- If the transaction itself fails (the database went away), nothing of the batch is
-  kept; the claims expire and the relay hands the rows out again.
+- Rows claimed but not committed when the call ends early go back at once, the chunk
+  in hand included if its transaction rolled back: a shutdown asks the call to stop
+  after the chunk in hand (`should_stop`), and a forced one interrupts the chunk.
+- If the database went away, nothing of the chunk is kept and the hand-back fails too;
+  the claims expire and the relay hands the rows out again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -80,24 +83,33 @@ class RetryPolicy:
 
 
 def process_batch(
-    engine: Engine, registry: Registry, ids: Sequence[int], policy: RetryPolicy
+    engine: Engine,
+    registry: Registry,
+    ids: Sequence[int],
+    policy: RetryPolicy,
+    *,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> list[int]:
     """Claim and work the given rows; returns the ids this call worked.
 
     Events parked for an order that one of these events creates are claimed and worked
-    in the same call, right after it.
+    in the same call, right after it. `should_stop` is asked between chunks.
     """
-    pending = deque(inbox.claim(engine, ids, lease=policy.lease))
+    claimed = inbox.claim(engine, ids, lease=policy.lease)
+    pending = deque(claimed)
     done: list[int] = []
     try:
-        while pending:
+        while pending and not should_stop():
             chunk = [pending.popleft() for _ in range(min(TRANSACTION_SIZE, len(pending)))]
             resumed = _work_chunk(engine, registry, chunk, policy)
             done.extend(chunk)
-            pending.extend(inbox.claim(engine, resumed, lease=policy.lease))
+            resumed_claims = inbox.claim(engine, resumed, lease=policy.lease)
+            claimed.extend(resumed_claims)
+            pending.extend(resumed_claims)
     finally:
-        # On shutdown mid-batch, hand the untouched rows straight back.
-        inbox.release(engine, list(pending))
+        # Only rows still `processing` change: a chunk that committed is left as it is.
+        finished = set(done)
+        inbox.release(engine, [row for row in claimed if row not in finished])
     return done
 
 
