@@ -6,6 +6,7 @@ from flask import Flask
 
 from shopsync import bootstrap, web
 from shopsync.config import Settings
+from shopsync.web.security import install_response_headers
 from shopsync.web.state import install
 
 
@@ -18,4 +19,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     install(app, runtime)
     web.register_blueprints(app)
     web.register_error_handlers(app)
+    install_response_headers(app, production=settings.is_production)
     return app

@@ -79,7 +79,9 @@ class Provider:
     """How one provider's webhooks are verified and read.
 
     `verify` returns None for a provider's URL check (a ping): answered 200, stored
-    nowhere. `screen` may raise `Ignored` before dispatch (test-mode events, say).
+    nowhere. Only a provider with `answers_get` (Mailchimp checks a URL with a GET) is
+    handed GET and HEAD requests; the others answer them 405. `screen` may raise
+    `Ignored` before dispatch (test-mode events, say).
     `decode` turns the stored payload text back into a dict for handlers. `sign`
     produces the provider's headers for a body, for `shopsync simulate` and tests.
     """
@@ -94,6 +96,7 @@ class Provider:
     # Builds a realistic body for (event type, store order id), for `shopsync simulate`.
     sample: Callable[[str, str], bytes] | None = None
     description: str = ""
+    answers_get: bool = False
 
 
 @dataclass
