@@ -23,7 +23,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-LINT_PATHS := shopsync handlers tests wsgi.py $(wildcard bench)
+LINT_PATHS := shopsync handlers tests wsgi.py gunicorn.conf.py $(wildcard bench)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)

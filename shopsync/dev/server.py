@@ -21,6 +21,8 @@ from shopsync.logs import configure_logging
 from shopsync.migrate import upgrade
 from shopsync.runtime import Runtime
 
+# At the top of the checkout, beside the Procfile that uses it too.
+GUNICORN_CONFIG = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 DEMO_FILE = "demo_store.json"
 DEMO_STORE_NAME = "Demo store"
 
@@ -91,12 +93,8 @@ def start_processes(settings: Settings, *, host: str, port: int) -> list[subproc
     bin_dir = Path(sys.executable).parent
     web = [
         str(bin_dir / "gunicorn"),
-        "--bind",
-        f"{host}:{port}",
-        "--workers",
-        "2",
-        "--access-logfile",
-        "-",
+        *("--config", str(GUNICORN_CONFIG)),  # the Procfile's settings
+        *("--bind", f"{host}:{port}", "--workers", "2", "--access-logfile", "-"),
         "shopsync.app:create_app()",
     ]
     worker = [str(bin_dir / "shopsync"), "worker"]
