@@ -63,12 +63,12 @@ def test_sigterm_mid_chunk_hands_back_every_row_not_committed(
         assert {e.status for e in events(runtime)[1:]} == {"processing"}
         worker.signal_group(signal.SIGTERM)  # as Heroku does: every process of the dyno
         assert worker.popen is not None and worker.popen.wait(timeout=30) == 0
-        assert "Traceback" not in (tmp_path / "worker.log").read_text()
         # Still holding the lock: nothing of the chunk committed, and all of it is back.
         rows = events(runtime)[1:]
         assert [(e.id, e.status, e.attempts, e.claimed_until) for e in rows] == [
             (row_id, "received", 0, None) for row_id in batch
         ]
+        assert "Traceback" not in (tmp_path / "worker.log").read_text()
 
     started = time.monotonic()
     with shopsync_worker(env, log=tmp_path / "second.log"):
