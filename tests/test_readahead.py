@@ -72,14 +72,18 @@ def test_what_gunicorn_or_the_app_refuses_is_handed_over_at_once(request_bytes: 
     assert reader.complete
 
 
-def test_a_chunked_body_over_the_cap_is_handed_over() -> None:
+@pytest.mark.parametrize(("size", "chunks_to_complete"), [(1024, 2), (100, 11), (1, 342)])
+def test_a_chunked_body_is_handed_over_once_its_data_is_over_the_cap(
+    size: int, chunks_to_complete: int
+) -> None:
+    """The app then reads one byte past the cap from the buffer and answers 413."""
     reader = ahead()
     reader.feed(HEAD + b"Transfer-Encoding: chunked\r\n\r\n")
-    for _ in range(200):
-        reader.feed(b"400\r\n" + b"x" * 1024 + b"\r\n")
-        if reader.complete:
-            break
-    assert reader.complete
+    fed = 0
+    while not reader.complete:
+        reader.feed(f"{size:x}\r\n".encode() + b"x" * size + b"\r\n")
+        fed += 1
+    assert fed == chunks_to_complete
 
 
 def test_expect_continue_is_answered_here_and_removed_from_the_head() -> None:

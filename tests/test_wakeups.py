@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from flask.testing import FlaskClient
 from redis import Redis
 
 from handlers.stripe import samples
@@ -19,9 +20,9 @@ from shopsync.config import Settings
 from shopsync.dev.embedded_redis import EmbeddedRedis
 from shopsync.pipeline import jobs
 from shopsync.pipeline.wakeups import WAKE_TIMEOUT_SECONDS, Waker
-from shopsync.runtime import activate, connect_redis
+from shopsync.runtime import Runtime, activate, connect_redis
 from tests.processes import free_port
-from tests.support import deliver, event_statuses, events, make_store, work_queue
+from tests.support import StoreFixture, deliver, event_statuses, events, make_store, work_queue
 
 
 class SilentRedis:
@@ -63,6 +64,13 @@ class FakeClock:
         return self.now
 
 
+def shop_on(environ: dict[str, str], redis_url: str) -> tuple[FlaskClient, Runtime, StoreFixture]:
+    """An app whose Redis is `redis_url`, and a store on it."""
+    app = create_app(Settings.from_env({**environ, "REDIS_URL": redis_url}))
+    rt: Runtime = app.extensions["shopsync"].runtime
+    return app.test_client(), rt, make_store(rt, name="Sick Redis shop")
+
+
 def checkout(order_id: str) -> dict[str, object]:
     session = samples.checkout_session(order_id, amount=700)
     return samples.event("checkout.session.completed", session, livemode=True)
@@ -71,10 +79,7 @@ def checkout(order_id: str) -> dict[str, object]:
 def test_acks_stay_fast_when_redis_accepts_but_never_answers(
     environ: dict[str, str], silent_redis: SilentRedis
 ) -> None:
-    app = create_app(Settings.from_env({**environ, "REDIS_URL": silent_redis.url}))
-    rt = app.extensions["shopsync"].runtime
-    store = make_store(rt, name="Hung Redis shop")
-    client = app.test_client()
+    client, rt, store = shop_on(environ, silent_redis.url)
     latencies: list[float] = []
     for n in range(100):
         started = time.perf_counter()
@@ -117,10 +122,7 @@ def test_wake_up_skips_redis_after_a_failure_then_tries_again(
 def test_rows_recorded_while_redis_is_skipped_are_relayed_once_it_answers(
     environ: dict[str, str], own_redis: EmbeddedRedis
 ) -> None:
-    app = create_app(Settings.from_env({**environ, "REDIS_URL": own_redis.url}))
-    rt = app.extensions["shopsync"].runtime
-    store = make_store(rt, name="Skipped Redis shop")
-    client = app.test_client()
+    client, rt, store = shop_on(environ, own_redis.url)
     own_redis.stop()
     for n in range(3):
         assert deliver(client, store, "stripe", checkout(f"S-{n}")).status_code == 200

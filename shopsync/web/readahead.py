@@ -13,8 +13,9 @@ from __future__ import annotations
 HEAD_END = b"\r\n\r\n"
 CRLF = b"\r\n"
 CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
-# A chunked body's framing on top of its data, before we stop reading ahead.
-CHUNK_FRAMING_SLACK = 64 * 1024
+# How much of a chunked body is buffered at most, as a multiple of the body cap: room
+# for the framing of chunks down to about 16 bytes (smaller ones reach a thread early).
+CHUNKED_BUFFER_FACTOR = 2
 MAX_LENGTH_DIGITS = 18
 
 
@@ -29,6 +30,7 @@ class RequestReadAhead:
         self._length: int | None = None  # Content-Length, when that frames the body
         self._chunked = False
         self._chunk_at = 0  # where the next chunk-size line starts
+        self._chunk_data = 0  # data bytes in the complete chunks so far
         self._continue_expected = False
         self.complete = False
 
@@ -84,9 +86,9 @@ class RequestReadAhead:
         received = len(self._buffer) - self._body_start
         if not self._chunked:
             return received >= (self._length or 0)
-        if received > self._max_body + CHUNK_FRAMING_SLACK:
+        if received > self._max_body * CHUNKED_BUFFER_FACTOR:
             return True
-        return self._chunks_arrived()
+        return self._chunks_arrived() or self._chunk_data > self._max_body
 
     def _chunks_arrived(self) -> bool:
         """Walk complete chunks; True once the last chunk and the trailers are in."""
@@ -107,6 +109,7 @@ class RequestReadAhead:
             if len(self._buffer) < data_start + size + len(CRLF):
                 return False
             self._chunk_at = data_start + size + len(CRLF)
+            self._chunk_data += size
 
 
 def _fields(head: bytes) -> dict[bytes, bytes]:
