@@ -8,10 +8,11 @@ row it claimed straight back (shopsync.pipeline.stopping). If the chunk is still
 6 s later RQ interrupts it: its transaction rolls back and its rows go back too. Only a
 SIGKILL leaves rows claimed, until the relay takes them back when their lease runs out.
 
-Redis outages: RQ's work loop quits on a lost connection mid-job, and cannot start
-without Redis. `run_worker` waits until Redis answers, runs an RQ worker until it stops,
-and starts a new one after an outage, for as long as it takes, logging one line when
-Redis goes away and one when it is back. The relay runs in its own thread throughout.
+Redis outages, of any length: `run_worker` waits until Redis answers before it starts an
+RQ worker, the worker waits for Redis wherever RQ's own loop would quit
+(shopsync.pipeline.rqworker), and whatever still ends the RQ worker's loop makes
+`run_worker` wait and start a new one. One line is logged when Redis goes away and one
+when it is back. The relay runs in its own thread throughout.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class Supervisor:
         self._burst = burst
         self._stop = threading.Event()
         self.redis = Availability("Redis")
-        # RQ raises this client's socket timeout to its long BLPOP; the relay keeps its own.
+        # RQ raises this client's socket timeout to its long BLPOP: it gets one of its own.
         self._connection = rt.connect_redis()
 
     def run(self) -> bool:
@@ -101,7 +102,8 @@ class Supervisor:
         self._handle_signals_ourselves()
         while not self._stop.is_set():
             try:
-                self._connection.ping()
+                # Not the RQ worker's own client: RQ raises its timeout to its long BLPOP.
+                self._rt.redis.ping()
             except RedisError as error:
                 self.redis.lost(error)
                 if self._burst:
