@@ -11,9 +11,10 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 # Heroku sets WEB_CONCURRENCY from the dyno size.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "shopsync.web.serving.ReadAheadWorker"
-# Requests are short and mostly wait on Postgres and Redis; each thread holds at most
-# one database connection while it works (the pool has 10 per process).
-threads = int(os.environ.get("GUNICORN_THREADS", "16"))
+# Slow clients hold no thread (see above), so threads are only for overlapping the waits
+# on Postgres and Redis: a few per process, within the database pool (10 per process).
+# More do not add throughput on a busy CPU, and lengthen the tail under load.
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Open connections per worker, most of them waiting on slow clients without a thread.
 worker_connections = 250
 
