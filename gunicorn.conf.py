@@ -12,9 +12,10 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "shopsync.web.serving.ReadAheadWorker"
 # Slow clients hold no thread (see above), so threads are only for overlapping the waits
-# on Postgres and Redis: a few per process, within the database pool (10 per process).
-# More do not add throughput on a busy CPU, and lengthen the tail under load.
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# on a remote Postgres and Redis: a few per process, no more than the database pool keeps
+# open (5), since each thread past that opens and closes a connection per request. More
+# add no throughput once the CPU is busy, only a longer tail (bench/README.md).
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Open connections per worker, most of them waiting on slow clients without a thread.
 worker_connections = 250
 
