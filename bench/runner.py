@@ -93,6 +93,7 @@ def run(opts: Options, stack: ExitStack, results: dict[str, Any], stamp: str) ->
     results["machine"]["loadavg_before"] = [round(x, 2) for x in os.getloadavg()]
     scenarios.progress(f"machine busy {probe:.0f}% before start (other sessions' load)")
 
+    infra.ensure_redis_db9_unused()
     infra.flush_redis_db9()
     stack.callback(infra.flush_redis_db9)
     db = infra.ThrowawayDatabase()
