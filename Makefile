@@ -30,7 +30,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-LINT_PATHS := shopsync handlers tests wsgi.py .ci $(wildcard bench)
+LINT_PATHS := shopsync handlers tests wsgi.py gunicorn.conf.py .ci $(wildcard bench)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)

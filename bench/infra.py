@@ -88,6 +88,24 @@ def redis_db9() -> Redis:
     return Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=10)
 
 
+def ensure_redis_db9_unused() -> None:
+    """Refuse to start while another process (another bench run) is connected to DB 9.
+
+    Two runs at once would flush each other's queue and work each other's jobs.
+    """
+    client = redis_db9()
+    try:
+        db = client.connection_pool.connection_kwargs.get("db", 0)
+        others = [c for c in client.client_list() if int(c.get("db", -1)) == db]
+        if len(others) > 1:  # this connection is one of them
+            raise RuntimeError(
+                f"{len(others) - 1} other connection(s) use Redis DB {db}: another benchmark "
+                "is probably running; wait for it to finish"
+            )
+    finally:
+        client.close()
+
+
 def flush_redis_db9() -> None:
     """Empties DB 9 only (FLUSHDB acts on the selected database)."""
     client = redis_db9()

@@ -37,6 +37,10 @@ class Options:
     profile: bool
     keep_logs: bool
     access_only: bool = False
+    # "all", or "ingest": only (a), (b) and (c), for comparing the web side alone.
+    scenarios: str = "all"
+    # Whether --threads was given: without it (c) keeps the project's own worker model.
+    threads_given: bool = False
 
     @property
     def settle_timeout(self) -> float:
@@ -67,8 +71,15 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--threads",
         type=int,
-        default=1,
-        help="gunicorn threads per worker for all three apps (1: sync workers, the default)",
+        default=None,
+        help="gunicorn threads per worker for all three apps (default: sync workers for "
+        "(a) and (b); (c) as the project's gunicorn.conf.py says)",
+    )
+    parser.add_argument(
+        "--scenarios",
+        choices=("all", "ingest"),
+        default="all",
+        help="ingest: only (a), (b) and (c)",
     )
     args = parser.parse_args(argv)
     quick: bool = args.quick
@@ -79,7 +90,7 @@ def parse(argv: list[str] | None = None) -> Options:
         connections=16,
         wrk_threads=2,
         web_workers=2,
-        web_threads=args.threads,
+        web_threads=args.threads or 1,
         drain_events=args.drain_events or (1000 if quick else 10_000),
         drain_workers=2,
         e2e_rate=100.0,
@@ -89,4 +100,6 @@ def parse(argv: list[str] | None = None) -> Options:
         profile=args.profile,
         keep_logs=args.keep_logs,
         access_only=args.access_only,
+        scenarios=args.scenarios,
+        threads_given=args.threads is not None,
     )

@@ -156,7 +156,7 @@ def bare(b: Bench) -> dict[str, Any]:
             dict(os.environ),
             b.logs,
             b.opts.web_workers,
-            b.opts.web_threads,
+            worker_args=servers.worker_model(b.opts.web_threads),
         )
     )
     b.sampler.watch("web-a", [server])
@@ -218,7 +218,7 @@ def naive(b: Bench) -> dict[str, Any]:
             env,
             b.logs,
             b.opts.web_workers,
-            b.opts.web_threads,
+            worker_args=servers.worker_model(b.opts.web_threads),
         )
     )
     b.sampler.watch("web-b", [server])
@@ -261,6 +261,15 @@ def shopsync_env(b: Bench, port: int) -> dict[str, str]:
     return env
 
 
+def shopsync_server_config(opts: Options) -> tuple[Path, list[str]]:
+    """shopsync is served as its Procfile serves it: with the project's gunicorn.conf.py
+    (only the worker count, and the threads when --threads is given, are the bench's)."""
+    if not servers.PROJECT_CONFIG.exists():  # code from before the project had one
+        return servers.REFERENCE_CONFIG, servers.worker_model(opts.web_threads)
+    threads = ["--threads", str(opts.web_threads)] if opts.threads_given else []
+    return servers.PROJECT_CONFIG, threads
+
+
 def start_shopsync(b: Bench) -> Target:
     progress("migrating the bench database, creating the store, starting shopsync")
     port = free_port()
@@ -268,6 +277,8 @@ def start_shopsync(b: Bench) -> Target:
     servers.run_cli(["db", "upgrade"], env)
     created = json.loads(servers.run_cli(["store", "create", "Bench", "--json"], env))
     endpoint = next(e for e in created["endpoints"] if e["provider"] == "stripe")
+    config, worker_args = shopsync_server_config(b.opts)
+    b.notes.append(f"(c) gunicorn --config {config.name} {' '.join(worker_args)}".rstrip())
     server = b.start(
         lambda: servers.gunicorn(
             "web-shopsync",
@@ -276,7 +287,8 @@ def start_shopsync(b: Bench) -> Target:
             env,
             b.logs,
             b.opts.web_workers,
-            b.opts.web_threads,
+            config=config,
+            worker_args=worker_args,
         )
     )
     b.sampler.watch("web-shopsync", [server])

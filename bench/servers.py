@@ -23,6 +23,9 @@ from bench.options import HOST
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN_DIR = Path(sys.executable).parent
+# The reference apps run on gunicorn's defaults, never on shopsync's own settings.
+REFERENCE_CONFIG = Path(__file__).resolve().parent / "apps" / "gunicorn_reference.py"
+PROJECT_CONFIG = REPO_ROOT / "gunicorn.conf.py"
 
 
 class Managed:
@@ -106,6 +109,13 @@ class Managed:
         self._log.close()
 
 
+def worker_model(threads: int) -> list[str]:
+    """gunicorn flags for sync workers (threads <= 1) or gthread workers."""
+    if threads <= 1:
+        return ["--worker-class", "sync"]
+    return ["--worker-class", "gthread", "--threads", str(threads)]
+
+
 def gunicorn(
     name: str,
     app_spec: str,
@@ -113,19 +123,18 @@ def gunicorn(
     env: dict[str, str],
     log_dir: Path,
     workers: int,
-    threads: int = 1,
+    *,
+    config: Path = REFERENCE_CONFIG,
+    worker_args: Sequence[str] = (),
 ) -> Managed:
-    """`gunicorn -w N` (sync workers, or gthread with `threads`), bound to 127.0.0.1 only."""
-    worker_class = (
-        ["--worker-class", "sync"]
-        if threads <= 1
-        else ["--worker-class", "gthread", "--threads", str(threads)]
-    )
+    """`gunicorn -c config -w N [worker_args]`, bound to 127.0.0.1 only."""
     argv = [
         str(BIN_DIR / "gunicorn"),
+        "--config",
+        str(config),
         "--workers",
         str(workers),
-        *worker_class,
+        *worker_args,
         "--bind",
         f"{HOST}:{port}",
         "--graceful-timeout",

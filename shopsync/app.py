@@ -7,6 +7,7 @@ from flask import Flask
 from shopsync import bootstrap, web
 from shopsync.config import Settings
 from shopsync.web.extensions import init_extensions
+from shopsync.web.security import install_response_headers
 from shopsync.web.state import install
 
 
@@ -20,4 +21,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     web.register_blueprints(app)
     web.register_error_handlers(app)
     init_extensions(app, runtime)
+    install_response_headers(app, production=settings.is_production)
     return app

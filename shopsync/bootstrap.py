@@ -21,6 +21,7 @@ def start(settings: Settings | None = None) -> Runtime:
     from shopsync.customers import notifications  # registers its finisher
     from shopsync.customers.letters import EmailContext
     from shopsync.orders import announcements  # noqa: F401 - registers its finisher
+    from shopsync.pipeline import jobs  # noqa: F401 - registers every job function
     from shopsync.subscriptions import announcements as access_announcements  # noqa: F401
     from shopsync.subscriptions import answers, cache, emails  # noqa: F401 - skip rule
     from shopsync.subscriptions.jobs import schedule_check

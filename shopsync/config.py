@@ -72,6 +72,10 @@ class Settings:
     stripe_api_base: str | None = None
     # Where every shop's Admin API is (None: the shop's own https://<shop>.myshopify.com).
     shopify_api_base: str | None = None
+    # Operations: /metrics token, Redis TLS verification (see _operations_settings).
+    metrics_token: str | None = None
+    redis_tls_verify: bool = True
+    redis_tls_ca_file: Path | None = None
 
     @property
     def is_production(self) -> bool:
@@ -135,6 +139,7 @@ class Settings:
             shopify_api_base=_parse_optional_url(
                 "SHOPIFY_API_BASE", source.get("SHOPIFY_API_BASE"), ("http", "https")
             ),
+            **_operations_settings(source),
         )
 
 
@@ -364,3 +369,32 @@ def _load_or_create_dev_secret(instance_path: Path, *, create: bool) -> str:
     key = secrets.token_urlsafe(48)
     write_private(path, key)
     return key
+
+
+class _OperationsSettings(TypedDict):
+    metrics_token: str | None
+    redis_tls_verify: bool
+    redis_tls_ca_file: Path | None
+
+
+def _operations_settings(source: Mapping[str, str]) -> _OperationsSettings:
+    """Who may read /metrics, and how a `rediss://` server's certificate is checked."""
+    ca_file = source.get("REDIS_TLS_CA_FILE") or None
+    if ca_file is not None and not Path(ca_file).is_file():
+        raise ConfigError(f"REDIS_TLS_CA_FILE {ca_file!r} is not a readable file")
+    return {
+        "metrics_token": source.get("SHOPSYNC_METRICS_TOKEN") or None,
+        "redis_tls_verify": _parse_bool("REDIS_TLS_VERIFY", source.get("REDIS_TLS_VERIFY"), True),
+        "redis_tls_ca_file": None if ca_file is None else Path(ca_file),
+    }
+
+
+def _parse_bool(name: str, value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")

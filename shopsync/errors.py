@@ -12,7 +12,8 @@
     │   ├── Ignored            the row is marked `ignored` (unknown type/account, test mode)
     │   └── Unprocessable      the row is marked `unprocessable` with the reason
     ├── NotYetKnown            the row is parked on a wait key (see shopsync.waits)
-    └── ProviderError          a provider API refused or failed (retried by the job)
+    ├── ProviderError          a provider API refused or failed (retried by the job)
+    └── UnknownJob             a job in Redis names no shopsync job function: not run
 
 Messages never contain secrets, signatures or payload content: they reach HTTP
 responses and logs.
@@ -38,6 +39,10 @@ class SecretsUnreadable(ConfigError):
 
 class InvalidSecret(ShopsyncError):
     """A signing secret is refused: anyone could forge deliveries signed with it."""
+
+
+class UnknownJob(ShopsyncError):
+    """A job in Redis names a function shopsync never queues (see shopsync.queue)."""
 
 
 class WebhookError(ShopsyncError):

@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from redis import Redis
-from rq import Queue
 
-QUEUE_NAME = "shopsync"
+from shopsync.queue import get_queue
+
 PENDING_TTL_SECONDS = 60
 
 
@@ -53,7 +53,7 @@ class Lane:
             self.enqueue(redis)
 
     def enqueue(self, redis: Redis) -> None:
-        Queue(QUEUE_NAME, connection=redis).enqueue(
+        get_queue(redis).enqueue(
             self.job, job_timeout=self.job_timeout, result_ttl=0, failure_ttl=86400
         )
 

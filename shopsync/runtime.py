@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import Engine
 
 from shopsync.config import Settings
@@ -32,9 +35,19 @@ class Runtime:
 
     @cached_property
     def redis(self) -> Redis:
+        return self.connect_redis()
+
+    def connect_redis(self, *, timeout: float = 5.0, retries: bool = True) -> Redis:
+        """A new client for this process's Redis (see `connect_redis`)."""
         if self.settings.redis_url is None:
             raise ConfigError("REDIS_URL is not set (`shopsync dev` starts an embedded Redis)")
-        return connect_redis(self.settings.redis_url)
+        return connect_redis(
+            self.settings.redis_url,
+            verify_tls=self.settings.redis_tls_verify,
+            ca_file=self.settings.redis_tls_ca_file,
+            timeout=timeout,
+            retries=retries,
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -42,16 +55,33 @@ class Runtime:
             self.redis.close()
 
 
-def connect_redis(url: str) -> Redis:
-    """A client with short timeouts: an ack must not wait on a sick Redis."""
+def connect_redis(
+    url: str,
+    *,
+    verify_tls: bool = True,
+    ca_file: Path | None = None,
+    timeout: float = 5.0,
+    retries: bool = True,
+) -> Redis:
+    """A client with short timeouts: an ack must not wait on a sick Redis.
+
+    A `rediss://` server's certificate is verified (against `ca_file` when given, else
+    the system's authorities) unless `verify_tls` is off, which only a platform whose
+    Redis presents a self-signed certificate (Heroku's add-on) should need. Without
+    `retries` a failed command fails at once instead of being retried with backoff.
+    """
     options: dict[str, object] = {
-        "socket_connect_timeout": 1.0,
-        "socket_timeout": 5.0,
+        "socket_connect_timeout": min(1.0, timeout),
+        "socket_timeout": timeout,
         "health_check_interval": 30,
     }
+    if not retries:
+        options["retry"] = Retry(NoBackoff(), 0)
     if url.startswith("rediss://"):
-        # Heroku Redis presents a self-signed certificate; the channel is still encrypted.
-        options["ssl_cert_reqs"] = None
+        if not verify_tls:
+            options.update(ssl_cert_reqs="none", ssl_check_hostname=False)
+        elif ca_file is not None:
+            options["ssl_ca_certs"] = str(ca_file)
     return Redis.from_url(url, **options)
 
 

@@ -101,6 +101,14 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     embedded.stop()
 
 
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
+    """A redis-server this test may stop and start; always stopped at the end."""
+    server = EmbeddedRedis(tmp_path / "own-redis").start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(autouse=True)
 def _clean_state(request: pytest.FixtureRequest) -> None:
     """Empty every table and the Redis database before each test that uses them."""

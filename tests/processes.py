@@ -124,17 +124,18 @@ class Process:
 
 
 def gunicorn(
-    env: dict[str, str], *, workers: int = 2, log: Path | None = None
+    env: dict[str, str],
+    *,
+    workers: int = 2,
+    log: Path | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> tuple[Process, str]:
     port = free_port()
     argv = [
         str(BIN / "gunicorn"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--graceful-timeout",
-        "5",
+        *("--config", str(PROJECT_ROOT / "gunicorn.conf.py")),  # as the Procfile serves it
+        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
+        *("--graceful-timeout", "5", *extra_args),
         "shopsync.app:create_app()",
     ]
     process = Process(argv, env, cwd=PROJECT_ROOT, log=log).start()

@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 from werkzeug.test import TestResponse
 
 from shopsync.models import Order, TimelineEntry, WebhookEvent
-from shopsync.pipeline.queue import get_queue
 from shopsync.pipeline.registry import registry
+from shopsync.queue import SERIALIZER, ShopsyncJob, get_queue
 from shopsync.runtime import Runtime, activate
 from shopsync.stores.provisioning import ProvisionedStore, create_store
 
@@ -135,7 +135,9 @@ class BurstWorker(SimpleWorker):
 def work_queue(rt: Runtime) -> None:
     """Run a real RQ worker (in this process) until the queue is empty."""
     activate(rt)  # as `shopsync worker` does at start-up
-    worker = BurstWorker([get_queue(rt.redis)], connection=rt.redis)
+    worker = BurstWorker(
+        [get_queue(rt.redis)], connection=rt.redis, job_class=ShopsyncJob, serializer=SERIALIZER
+    )
     worker.work(burst=True, logging_level="WARNING")
 
 

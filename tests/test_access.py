@@ -17,7 +17,7 @@ from rq.registry import ScheduledJobRegistry
 
 from shopsync.outbox import http
 from shopsync.outbox.jobs import wake_senders
-from shopsync.pipeline.queue import QUEUE_NAME
+from shopsync.queue import QUEUE_NAME
 from shopsync.runtime import Runtime
 from shopsync.stores import subscribers
 from shopsync.subscriptions import jobs as access_jobs

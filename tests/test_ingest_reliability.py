@@ -98,14 +98,6 @@ def test_chunked_body_over_the_cap_is_413(
     assert events(runtime) == []
 
 
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
-    """A redis-server this test may stop and start; always stopped at the end."""
-    server = EmbeddedRedis(tmp_path / "own-redis").start()
-    yield server
-    server.stop()
-
-
 def test_redis_down_during_receipt_then_back(
     environ: dict[str, str], own_redis: EmbeddedRedis
 ) -> None:

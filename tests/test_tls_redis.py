@@ -1,70 +1,190 @@
-"""Heroku Redis speaks TLS with a self-signed certificate: `rediss://` must connect."""
+"""`rediss://` is verified: against REDIS_TLS_CA_FILE or the system's authorities, and
+only REDIS_TLS_VERIFY=false (Heroku's self-signed add-on) turns that off."""
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
+import os
 import shutil
+import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from redis.exceptions import ConnectionError as RedisConnectionError
 
+from handlers.stripe import samples
+from shopsync.app import create_app
 from shopsync.config import Settings
+from shopsync.errors import ConfigError
 from shopsync.runtime import Runtime
-from tests.certificates import write_self_signed_certificate
-from tests.processes import Process, free_port, wait_until
+from tests.processes import BIN, PROJECT_ROOT, Process, free_port, wait_until
+from tests.support import deliver, event_statuses, make_store
 
 REDIS_SERVER = shutil.which("redis-server")
 
 
-@pytest.fixture
-def tls_redis_url(tmp_path: Path) -> Iterator[str]:
+@dataclass(frozen=True)
+class TlsRedis:
+    url: str
+    certificate: Path
+
+
+def write_self_signed_certificate(directory: Path, *, for_ip: bool) -> tuple[Path, Path]:
+    """A certificate that is its own authority, naming 127.0.0.1 or only redis.internal."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "redis.internal")])
+    names: list[x509.GeneralName] = [x509.DNSName("redis.internal")]
+    if for_ip:
+        names.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "redis.crt", directory / "redis.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def start_tls_redis(directory: Path, *, for_ip: bool) -> Iterator[TlsRedis]:
     if REDIS_SERVER is None:
         pytest.skip("needs a redis-server built with TLS (Debian's has it; CI runs this)")
-    cert, key = write_self_signed_certificate(tmp_path, name="redis.internal")
+    cert, key = write_self_signed_certificate(directory, for_ip=for_ip)
     port = free_port()
     argv = [
         REDIS_SERVER,
-        "--port",
-        "0",
-        "--tls-port",
-        str(port),
-        "--tls-cert-file",
-        str(cert),
-        "--tls-key-file",
-        str(key),
-        "--tls-auth-clients",
-        "no",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--requirepass",
-        "pw",
-        "--dir",
-        str(tmp_path),
+        *("--port", "0", "--tls-port", str(port)),
+        *("--tls-cert-file", str(cert), "--tls-key-file", str(key)),
+        *("--tls-auth-clients", "no", "--requirepass", "pw"),
+        *("--save", "", "--appendonly", "no", "--dir", str(directory)),
     ]
-    with Process(argv, {}, log=tmp_path / "redis.log") as server:
+    with Process(argv, {}, log=directory / "redis.log") as server:
         wait_until(
-            lambda: "Ready to accept connections" in (tmp_path / "redis.log").read_text(),
+            lambda: "Ready to accept connections" in (directory / "redis.log").read_text(),
             what="TLS redis-server to start",
         )
-        yield f"rediss://:pw@127.0.0.1:{port}/0"
+        yield TlsRedis(f"rediss://:pw@127.0.0.1:{port}/0", cert)
         server.stop()
 
 
-def test_rediss_url_with_a_self_signed_certificate_connects(
-    tls_redis_url: str, tmp_path: Path
-) -> None:
-    settings = Settings.from_env(
-        {
-            "SHOPSYNC_INSTANCE_PATH": str(tmp_path),
-            "SECRET_KEY": "tls-test-key",
-            "REDIS_URL": "redis://should-not-be-used:6379",
-            "REDIS_TLS_URL": tls_redis_url,
-        }
-    )
-    runtime = Runtime(settings)
-    assert runtime.redis.ping() is True
+@pytest.fixture
+def tls_redis(tmp_path: Path) -> Iterator[TlsRedis]:
+    yield from start_tls_redis(tmp_path, for_ip=True)
+
+
+@pytest.fixture
+def misnamed_tls_redis(tmp_path: Path) -> Iterator[TlsRedis]:
+    yield from start_tls_redis(tmp_path, for_ip=False)
+
+
+def runtime_for(tmp_path: Path, url: str, **extra: str) -> Runtime:
+    environ = {
+        "SHOPSYNC_INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "tls-test-key-" + "k" * 32,
+        "REDIS_URL": "redis://should-not-be-used:6379",
+        "REDIS_TLS_URL": url,
+        **extra,
+    }
+    return Runtime(Settings.from_env(environ))
+
+
+def round_trip(runtime: Runtime) -> bytes | None:
     runtime.redis.set("shopsync:tls-check", "ok")
-    assert runtime.redis.get("shopsync:tls-check") == b"ok"
+    value: bytes | None = runtime.redis.get("shopsync:tls-check")
     runtime.close()
+    return value
+
+
+def test_an_untrusted_certificate_is_refused_by_default(
+    tls_redis: TlsRedis, tmp_path: Path
+) -> None:
+    runtime = runtime_for(tmp_path, tls_redis.url)
+    with pytest.raises(RedisConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
+        runtime.redis.ping()
+    runtime.close()
+
+
+def test_a_certificate_signed_by_the_configured_authority_is_trusted(
+    tls_redis: TlsRedis, tmp_path: Path
+) -> None:
+    runtime = runtime_for(tmp_path, tls_redis.url, REDIS_TLS_CA_FILE=str(tls_redis.certificate))
+    assert round_trip(runtime) == b"ok"
+
+
+def test_a_trusted_certificate_for_another_host_is_refused(
+    misnamed_tls_redis: TlsRedis, tmp_path: Path
+) -> None:
+    runtime = runtime_for(
+        tmp_path, misnamed_tls_redis.url, REDIS_TLS_CA_FILE=str(misnamed_tls_redis.certificate)
+    )
+    with pytest.raises(RedisConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
+        runtime.redis.ping()
+    runtime.close()
+
+
+def test_verification_off_connects_to_a_self_signed_platform_redis(
+    misnamed_tls_redis: TlsRedis, tmp_path: Path
+) -> None:
+    runtime = runtime_for(tmp_path, misnamed_tls_redis.url, REDIS_TLS_VERIFY="false")
+    assert round_trip(runtime) == b"ok"
+
+
+def test_the_web_process_and_the_worker_use_the_verified_connection(
+    environ: dict[str, str], tls_redis: TlsRedis, tmp_path: Path
+) -> None:
+    tls = {"REDIS_URL": tls_redis.url, "REDIS_TLS_CA_FILE": str(tls_redis.certificate)}
+    app = create_app(Settings.from_env({**environ, **tls}))
+    rt: Runtime = app.extensions["shopsync"].runtime
+    store = make_store(rt, name="TLS shop")
+    session = samples.checkout_session("T-1", amount=500)
+    event = samples.event("checkout.session.completed", session, livemode=True)
+    assert deliver(app.test_client(), store, "stripe", event).status_code == 200
+    assert rt.redis.llen("shopsync:inbox") == 1  # the wake-up went through TLS
+    subprocess.run(
+        [str(BIN / "shopsync"), "worker", "--burst"],
+        env={**os.environ, **environ, **tls},
+        cwd=PROJECT_ROOT,
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
+    assert event_statuses(rt) == ["processed"]
+    rt.close()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"REDIS_TLS_VERIFY": "maybe"}, "REDIS_TLS_VERIFY must be true or false"),
+        ({"REDIS_TLS_CA_FILE": "/nowhere/ca.pem"}, "REDIS_TLS_CA_FILE"),
+    ],
+)
+def test_bad_tls_settings_stop_the_start(
+    tmp_path: Path, extra: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(
+            {"SHOPSYNC_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k" * 40, **extra}
+        )

@@ -14,7 +14,8 @@ from rq.registry import StartedJobRegistry
 from sqlalchemy import text
 
 from handlers.stripe import samples
-from shopsync.pipeline.queue import INBOX_LIST, QUEUE_NAME
+from shopsync.pipeline.queue import INBOX_LIST
+from shopsync.queue import QUEUE_NAME
 from shopsync.runtime import Runtime
 from tests.processes import shopsync_worker, wait_until
 from tests.support import StoreFixture, deliver, events, order, timeline, work_queue

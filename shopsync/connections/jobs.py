@@ -12,7 +12,7 @@ from shopsync.connections import line_items
 from shopsync.connections import stripe as stripe_connection
 from shopsync.connections.stripe_api import StripeApi
 from shopsync.errors import ProviderError
-from shopsync.pipeline.queue import get_queue
+from shopsync.queue import get_queue, job
 
 log = logging.getLogger(__name__)
 FETCH_JOB_TIMEOUT = 60
@@ -24,6 +24,7 @@ def services() -> stripe_connection.Services:
     return stripe_connection.Services(engine=rt.engine, vault=rt.vault, api=api)
 
 
+@job
 def finish_roll(store_id: int, livemode: bool | None = None) -> list[str]:
     """RQ job: delete the old endpoint at Stripe and drop its secret (raises to be retried).
 
@@ -47,6 +48,7 @@ def schedule_finish(store_id: int, livemode: bool, when: datetime) -> None:
     )
 
 
+@job
 def fetch_line_items(order_id: int) -> bool:
     """RQ job: read a Checkout order's line items from Stripe; whether they were filled.
 

@@ -35,6 +35,8 @@ from shopsync.migrate import upgrade
 from shopsync.runtime import Runtime
 
 STOP_TIMEOUT_SECONDS = 30
+# At the top of the checkout, beside the Procfile that uses it too.
+GUNICORN_CONFIG = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 
 
 def run_dev(*, host: str, port: int) -> None:
@@ -176,12 +178,8 @@ def start_processes(settings: Settings, *, host: str, port: int) -> list[subproc
     bin_dir = Path(sys.executable).parent
     web = [
         str(bin_dir / "gunicorn"),
-        "--bind",
-        f"{host}:{port}",
-        "--workers",
-        "2",
-        "--access-logfile",
-        "-",
+        *("--config", str(GUNICORN_CONFIG)),  # the Procfile's settings
+        *("--bind", f"{host}:{port}", "--workers", "2", "--access-logfile", "-"),
         "shopsync.app:create_app()",
     ]
     worker = [str(bin_dir / "shopsync"), "worker"]

@@ -12,6 +12,7 @@ from shopsync import runtime
 from shopsync.lanes import Lane
 from shopsync.outbox.delivery import deliver
 from shopsync.outbox.rows import OUTBOX
+from shopsync.queue import job
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ BATCH_SIZE = 20
 JOB_TIMEOUT = JOB_SECONDS + BATCH_SIZE * 16
 
 
+@job
 def deliver_outbox() -> int:
     """Send outbox messages woken through Redis until none arrive; returns attempts made."""
     rt = runtime.current()

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import time
+from datetime import timedelta
 from enum import Enum
 
-from redis.exceptions import RedisError
-
-from shopsync.errors import ConfigError
 from shopsync.pipeline import inbox
 from shopsync.pipeline.endpoints import EndpointDirectory
-from shopsync.pipeline.jobs import wake_workers
 from shopsync.pipeline.registry import IncomingRequest, Registry
+from shopsync.pipeline.wakeups import Waker
 from shopsync.runtime import Runtime
-
-log = logging.getLogger(__name__)
 
 
 class Receipt(Enum):
@@ -29,6 +24,7 @@ def receive(
     rt: Runtime,
     directory: EndpointDirectory,
     registry: Registry,
+    waker: Waker,
     *,
     provider_name: str,
     key: str,
@@ -42,27 +38,18 @@ def receive(
     delivery = provider.verify(incoming, endpoint, time.time())
     if delivery is None:
         return Receipt.PING
+    # While Redis is skipped, the row is due for the relay from the start.
+    wake_now = waker.available()
     row_id = inbox.record(
         rt.engine,
         store_id=endpoint.store_id,
         provider=provider_name,
         delivery=delivery,
-        grace=rt.settings.relay_grace,
+        grace=rt.settings.relay_grace if wake_now else timedelta(0),
     )
     if row_id is None:
         return Receipt.DUPLICATE
-    _wake(rt, row_id)
-    return Receipt.RECORDED
-
-
-def _wake(rt: Runtime, row_id: int) -> None:
-    # The row is committed: if Redis is down the relay will find it, so answer 200.
-    try:
-        wake_workers(rt.redis, [row_id])
-    except (RedisError, ConfigError) as error:
-        log.warning(
-            "event %s recorded but Redis is unavailable (%s); relay will queue it",
-            row_id,
-            type(error).__name__,
-        )
+    # The row is committed: if the wake-up fails the relay will find it, so answer 200.
+    if wake_now and not waker.wake([row_id]):
         inbox.due_now(rt.engine, row_id)
+    return Receipt.RECORDED

@@ -20,15 +20,11 @@ from sqlmodel import Session
 from shopsync import runtime, waits
 from shopsync.connections import jobs as connection_jobs
 from shopsync.outbox import jobs as outbox_jobs
-from shopsync.pipeline import inbox, redaction
+from shopsync.pipeline import inbox, redaction, stopping
 from shopsync.pipeline.processing import RetryPolicy, process_batch
-from shopsync.pipeline.queue import (
-    DRAIN_PENDING_KEY,
-    DRAIN_PENDING_TTL_SECONDS,
-    INBOX_LIST,
-    get_queue,
-)
+from shopsync.pipeline.queue import DRAIN_PENDING_KEY, DRAIN_PENDING_TTL_SECONDS, INBOX_LIST
 from shopsync.pipeline.registry import registry
+from shopsync.queue import get_queue, job
 from shopsync.subscriptions import jobs as access_jobs
 
 log = logging.getLogger(__name__)
@@ -60,9 +56,21 @@ def enqueue_drain(redis: Redis) -> None:
     )
 
 
+@job
 def drain_inbox() -> int:
-    """Work inbox ids from Redis until the list stays empty; returns events worked."""
-    rt = runtime.current()
+    """Work inbox ids from Redis until the list stays empty; returns events worked.
+
+    If Redis goes away meanwhile the job ends: what it popped and claimed is handed
+    back or done, and the relay re-wakes the rest once Redis is back.
+    """
+    try:
+        return _drain(runtime.current())
+    except RedisError as error:
+        log.warning("drain ended early: lost Redis (%s)", type(error).__name__)
+        return 0
+
+
+def _drain(rt: runtime.Runtime) -> int:
     redis = rt.redis
     # Clearing the flag first lets the next arrival queue another drain job, which a
     # second idle worker picks up: that is how drains run in parallel.
@@ -71,14 +79,14 @@ def drain_inbox() -> int:
     deadline = time.monotonic() + DRAIN_JOB_SECONDS
     worked = 0
     linger = rt.settings.drain_linger_seconds
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stopping.requested():
         ids = _next_batch(redis, linger)
         if not ids:
             return worked
         if len(ids) == BATCH_SIZE:
             # A backlog: without new arrivals nobody else would queue a drain job.
             ask_for_help(redis)
-        result = process_batch(rt.engine, registry, ids, policy)
+        result = process_batch(rt.engine, registry, ids, policy, should_stop=stopping.requested)
         worked += len(result.worked)
         _wake_senders(redis, result.posted)
     if redis.llen(INBOX_LIST):

@@ -14,15 +14,18 @@ Policy, in one place:
   backoff, and to `dead` after the last attempt. The record says which handler failed,
   the exception's class and the innermost frame of our code, plus a traceback of frames
   and classes only: never a message, which may quote payload data.
-- If the transaction itself fails (the database went away), nothing of the batch is
-  kept; the claims expire and the relay hands the rows out again.
+- Rows claimed but not committed when the call ends early go back at once, the chunk
+  in hand included if its transaction rolled back: a shutdown asks the call to stop
+  after the chunk in hand (`should_stop`), and a forced one interrupts the chunk.
+- If the database went away, nothing of the chunk is kept and the hand-back fails too;
+  the claims expire and the relay hands the rows out again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -88,26 +91,35 @@ class BatchResult:
 
 
 def process_batch(
-    engine: Engine, registry: Registry, ids: Sequence[int], policy: RetryPolicy
+    engine: Engine,
+    registry: Registry,
+    ids: Sequence[int],
+    policy: RetryPolicy,
+    *,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> BatchResult:
     """Claim and work the given rows.
 
     Events parked for an order that one of these events creates are claimed and worked
-    in the same call, right after it. The outbox messages are committed when this
-    returns: the caller wakes their senders.
+    in the same call, right after it. `should_stop` is asked between chunks. The outbox
+    messages are committed when this returns: the caller wakes their senders.
     """
-    pending = deque(inbox.claim(engine, ids, lease=policy.lease))
+    claimed = inbox.claim(engine, ids, lease=policy.lease)
+    pending = deque(claimed)
     result = BatchResult()
     try:
-        while pending:
+        while pending and not should_stop():
             chunk = [pending.popleft() for _ in range(min(TRANSACTION_SIZE, len(pending)))]
             committed = _work_chunk(engine, registry, chunk, policy)
             result.worked.extend(chunk)
             result.posted.extend(committed.posted)
-            pending.extend(inbox.claim(engine, committed.resumed, lease=policy.lease))
+            resumed_claims = inbox.claim(engine, committed.resumed, lease=policy.lease)
+            claimed.extend(resumed_claims)
+            pending.extend(resumed_claims)
     finally:
-        # On shutdown mid-batch, hand the untouched rows straight back.
-        inbox.release(engine, list(pending))
+        # Only rows still `processing` change: a chunk that committed is left as it is.
+        finished = set(result.worked)
+        inbox.release(engine, [row for row in claimed if row not in finished])
     return result
 
 

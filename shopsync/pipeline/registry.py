@@ -118,7 +118,9 @@ class Provider:
     """How one provider's webhooks are verified and read.
 
     `verify` returns None for a provider's URL check (a ping): answered 200, stored
-    nowhere. `screen` may raise `Ignored` before dispatch (test-mode events, say).
+    nowhere. Only a provider with `answers_get` (Mailchimp checks a URL with a GET) is
+    handed GET and HEAD requests; the others answer them 405. `screen` may raise
+    `Ignored` before dispatch (test-mode events, say).
     `decode` turns the stored payload text back into a dict for handlers. `sign`
     produces the provider's headers for a body, for `shopsync simulate` and tests.
     `normalize_account` is set by providers whose endpoints can be pinned to one
@@ -147,6 +149,7 @@ class Provider:
     # Who issues the signing secret and where it goes, told when an endpoint is made
     # (`{store_id}` is filled in).
     signing_setup: str = "configure the sender with this signing secret"
+    answers_get: bool = False
 
 
 @dataclass

@@ -21,7 +21,7 @@ from shopsync import runtime
 from shopsync.clock import utcnow
 from shopsync.models import CustomerAccess
 from shopsync.outbox import jobs as outbox_jobs
-from shopsync.pipeline.queue import get_queue
+from shopsync.queue import get_queue, job
 from shopsync.subscriptions.answers import refresh_access
 from shopsync.work import Cause, unit_of_work
 
@@ -31,6 +31,7 @@ DUE_BATCH = 100
 CAUSE = "access check"
 
 
+@job
 def check_access(store_id: int, customer_id: int) -> bool:
     """RQ job: work out one customer's access now; whether it changed."""
     rt = runtime.current()

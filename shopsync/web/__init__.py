@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from shopsync.errors import describe_error
 
 log = logging.getLogger(__name__)
+
+
+# Paths machines call: their errors are JSON, like their answers.
+JSON_PATHS = ("/api/", "/webhooks/")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -21,6 +25,18 @@ def register_error_handlers(app: Flask) -> None:
             return error
         log.error("%s %s failed: %s", request.method, request.url_rule, describe_error(error))
         return {"error": "internal error"}, 500
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response | HTTPException:
+        if not request.path.startswith(JSON_PATHS) or error.code is None:
+            return error
+        message = (error.name or "error").lower()
+        response = jsonify(error=message)
+        response.status_code = error.code
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
 
 def register_blueprints(app: Flask) -> None:

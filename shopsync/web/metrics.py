@@ -1,8 +1,13 @@
-"""`/metrics` in Prometheus' text format: inbox rows by status and queue depth."""
+"""`/metrics` in Prometheus' text format: inbox rows by status and queue depth.
+
+With SHOPSYNC_METRICS_TOKEN set, only `Authorization: Bearer <token>` may read it.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+import hmac
+
+from flask import Blueprint, Response, request
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
@@ -16,9 +21,13 @@ from shopsync.web.state import app_state
 
 bp = Blueprint("metrics", __name__)
 
+UNAUTHORIZED = ({"error": "missing or invalid metrics token"}, 401, {"WWW-Authenticate": "Bearer"})
+
 
 @bp.get("/metrics")
-def metrics() -> Response:
+def metrics() -> Response | tuple[dict[str, str], int, dict[str, str]]:
+    if not _authorized(app_state().runtime.settings.metrics_token):
+        return UNAUTHORIZED
     lines = [
         "# HELP shopsync_inbox_events Webhook events in the inbox, by status.",
         "# TYPE shopsync_inbox_events gauge",
@@ -29,6 +38,15 @@ def metrics() -> Response:
         *_outbox_lines(),
     ]
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
+
+
+def _authorized(token: str | None) -> bool:
+    if token is None:
+        return True
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
 
 
 def _counts_by_status() -> list[tuple[str, int]]:

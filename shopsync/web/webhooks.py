@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, request
 from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import MethodNotAllowed
 
 from shopsync.errors import PayloadTooLarge, WebhookError
 from shopsync.pipeline import ingest
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 @bp.route("/webhooks/<provider>/<key>", methods=["POST", "GET", "HEAD"])
 def receive(provider: str, key: str) -> tuple[dict[str, str], int]:
     """Any 2xx tells the provider we have it; so answer 200 only once it is durable."""
+    spec = registry.provider(provider)
+    if spec is not None and request.method != "POST" and not spec.answers_get:
+        raise MethodNotAllowed(valid_methods=["POST"])
     state = app_state()
     try:
         incoming = IncomingRequest(
@@ -31,6 +35,7 @@ def receive(provider: str, key: str) -> tuple[dict[str, str], int]:
             state.runtime,
             state.directory,
             registry,
+            state.waker,
             provider_name=provider,
             key=key,
             incoming=incoming,
@@ -61,9 +66,3 @@ def _read_body(limit: int) -> bytes:
     if len(body) > limit:
         raise PayloadTooLarge(f"body larger than {limit} bytes")
     return body
-
-
-@bp.after_app_request
-def _no_store(response: Response) -> Response:
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
