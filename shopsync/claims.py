@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Table, and_, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Table, and_, or_, select, true, update
 
 from shopsync.clock import utcnow
 
@@ -111,14 +111,20 @@ class ClaimableTable:
         *,
         grace: timedelta,
         extra: Mapping[str, Any] | None = None,
+        only: ColumnElement[bool] | None = None,
     ) -> list[int]:
-        """Make rows that no worker holds workable again, attempts from zero."""
+        """Make rows that no worker holds workable again, attempts from zero.
+
+        `only` narrows which rows may be reset; `extra` clears the table's own columns.
+        """
         if not ids:
             return []
         c = self.table.c
         statement = (
             update(self.table)
-            .where(c.id.in_(list(ids)), c.status != self.working)
+            .where(
+                c.id.in_(list(ids)), c.status != self.working, only if only is not None else true()
+            )
             .values(
                 status=self.ready,
                 attempts=0,

@@ -14,7 +14,7 @@ from rq.registry import StartedJobRegistry
 from sqlalchemy import text
 
 from handlers.stripe import samples
-from shopsync.pipeline.queue import INBOX_LIST
+from shopsync.pipeline.jobs import LANE
 from shopsync.queue import QUEUE_NAME
 from shopsync.runtime import Runtime
 from tests.processes import shopsync_worker, wait_until
@@ -38,7 +38,7 @@ def order_locked(rt: Runtime, external_id: str) -> Iterator[Callable[[], bool]]:
     registry = StartedJobRegistry(QUEUE_NAME, connection=rt.redis)
     try:
         # Stuck before claiming: the id left Redis, the claim waits for the write lock.
-        yield lambda: rt.redis.llen(INBOX_LIST) == 0 and registry.count > 0
+        yield lambda: LANE.waiting(rt.redis) == 0 and registry.count > 0
     finally:
         connection.execute("ROLLBACK")
         connection.close()

@@ -20,7 +20,7 @@ from shopsync.models import (
     WebhookEvent,
 )
 from shopsync.outbox.jobs import LANE as OUTBOX_LANE
-from shopsync.pipeline.queue import INBOX_LIST
+from shopsync.pipeline.jobs import LANE as INBOX_LANE
 
 RECENT = timedelta(hours=1)
 # Work not finished yet; parked events wait for something else and are counted apart.
@@ -76,7 +76,7 @@ def dashboard(engine: Engine, redis: Redis, *, store_id: int) -> Dashboard:
             recent_events=_recent_events(session, store_id),
             inbox=Backlog(
                 *_backlog(session, store_id, WebhookEvent, INBOX_WAITING, "received_at"),
-                queued=_queued(redis, INBOX_LIST),
+                queued=_queued(redis, INBOX_LANE.list_key),
             ),
             parked=_count(session, WebhookEvent, store_id, (EventStatus.PARKED,)),
             outbox=Backlog(

@@ -1,7 +1,9 @@
 """Inbox rows through their life: recorded once, claimed by one worker, finished once.
 
 Every state change is a single conditional UPDATE, so two workers (or a worker and the
-relay) can never both own a row, and no read-then-write can race.
+relay) can never both own a row, and no read-then-write can race. Claiming, handing
+back, finding due rows and resetting are the outbox's too (shopsync.claims); what is the
+inbox's own is here: recording a delivery, its outcomes, parking on wait keys.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from types import ModuleType
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from shopsync.claims import ClaimableTable
 from shopsync.clock import utcnow
 from shopsync.db import single_statement
 from shopsync.models import EventStatus, WebhookEvent
@@ -22,6 +25,14 @@ ERROR_TEXT_LIMIT = 500
 TRACE_TEXT_LIMIT = 4000
 
 table = WebhookEvent.__table__  # type: ignore[attr-defined]
+# The claim machinery every worked table shares (shopsync.claims): received rows are
+# ready, processing ones claimed, retry ones wait for their time.
+INBOX = ClaimableTable(
+    table=table,
+    ready=EventStatus.RECEIVED.value,
+    working=EventStatus.PROCESSING.value,
+    retry=EventStatus.RETRY.value,
+)
 
 
 def record(
@@ -85,43 +96,12 @@ def due_now(engine: Engine, event_id: int) -> None:
 
 def claim(engine: Engine, ids: Sequence[int], *, lease: timedelta) -> list[int]:
     """Take ownership of those rows that are free to work; returns the ids now owned."""
-    if not ids:
-        return []
-    now = utcnow()
-    claimable = or_(
-        table.c.status.in_([EventStatus.RECEIVED.value, EventStatus.RETRY.value]),
-        and_(table.c.status == EventStatus.PROCESSING.value, table.c.claimed_until < now),
-    )
-    statement = (
-        update(table)
-        .where(table.c.id.in_(list(ids)), claimable)
-        .values(
-            status=EventStatus.PROCESSING.value,
-            claimed_until=now + lease,
-            attempts=table.c.attempts + 1,
-        )
-        .returning(table.c.id)
-    )
-    with engine.begin() as connection:
-        return sorted(connection.execute(statement).scalars())
+    return INBOX.claim(engine, ids, lease=lease)
 
 
 def release(engine: Engine, ids: Sequence[int]) -> None:
     """Hand claimed rows back untouched (the worker is shutting down)."""
-    if not ids:
-        return
-    statement = (
-        update(table)
-        .where(table.c.id.in_(list(ids)), table.c.status == EventStatus.PROCESSING.value)
-        .values(
-            status=EventStatus.RECEIVED.value,
-            claimed_until=None,
-            attempts=table.c.attempts - 1,
-            next_attempt_at=utcnow(),
-        )
-    )
-    with engine.begin() as connection:
-        connection.execute(statement)
+    INBOX.release(engine, ids)
 
 
 def finish_statement(event_id: int, status: EventStatus, reason: str | None = None):  # type: ignore[no-untyped-def]
@@ -198,28 +178,8 @@ def fail_statement(  # type: ignore[no-untyped-def]
 
 
 def take_due(engine: Engine, *, grace: timedelta, limit: int = 1000) -> list[int]:
-    """Rows whose wake-up was lost, whose retry is due, or whose claim expired.
-
-    Each returned row's `next_attempt_at` is pushed forward in the same statement, so
-    several relays running at once hand each row out once per grace period.
-    """
-    now = utcnow()
-    due = or_(
-        and_(
-            table.c.status.in_([EventStatus.RECEIVED.value, EventStatus.RETRY.value]),
-            table.c.next_attempt_at <= now,
-        ),
-        and_(table.c.status == EventStatus.PROCESSING.value, table.c.claimed_until < now),
-    )
-    candidates = select(table.c.id).where(due).order_by(table.c.id).limit(limit)
-    statement = (
-        update(table)
-        .where(table.c.id.in_(candidates.scalar_subquery()), due)
-        .values(next_attempt_at=now + grace)
-        .returning(table.c.id)
-    )
-    with engine.begin() as connection:
-        return sorted(connection.execute(statement).scalars())
+    """Rows whose wake-up was lost, whose retry is due, or whose claim expired."""
+    return INBOX.take_due(engine, grace=grace, limit=limit)
 
 
 def unpark_statement(store_id: int, keys: Sequence[str], *, grace: timedelta):  # type: ignore[no-untyped-def]
@@ -265,29 +225,17 @@ def unpark(engine: Engine, store_id: int, keys: Sequence[str]) -> list[int]:
 
 
 def reset_for_replay(engine: Engine, ids: Sequence[int], *, grace: timedelta) -> list[int]:
-    """Make finished rows workable again; their handlers are idempotent by design."""
-    statement = (
-        update(table)
-        .where(
-            table.c.id.in_(list(ids)),
-            table.c.status != EventStatus.PROCESSING.value,
-            # Handlers would see `{}`: a redacted row's effects stay, it cannot run again.
-            table.c.redacted_at.is_(None),
-        )
-        .values(
-            status=EventStatus.RECEIVED.value,
-            attempts=0,
-            last_error=None,
-            failed_handler=None,
-            failure_trace=None,
-            claimed_until=None,
-            waiting_for=None,
-            next_attempt_at=utcnow() + grace,
-        )
-        .returning(table.c.id)
-    )
-    with engine.begin() as connection:
-        return sorted(connection.execute(statement).scalars())
+    """Make finished rows workable again; their handlers are idempotent by design.
+
+    A redacted row's effects stay, but it cannot run again: its handlers would see `{}`.
+    """
+    cleared = {
+        "last_error": None,
+        "failed_handler": None,
+        "failure_trace": None,
+        "waiting_for": None,
+    }
+    return INBOX.reset(engine, ids, grace=grace, extra=cleared, only=table.c.redacted_at.is_(None))
 
 
 def _clip(text: str | None) -> str | None:

@@ -1,9 +1,10 @@
 """RQ jobs and how they are scheduled.
 
-Redis carries only wake-ups: the web process pushes new inbox ids onto a list and makes
-sure one `drain_inbox` job is queued. A drain job works the list in batches, so RQ's
-~20 Redis commands per job are paid once per batch rather than once per event, and it
-lingers briefly for new arrivals so a steady trickle is handled without a job each.
+Redis carries only wake-ups: the web process pushes new inbox ids onto the inbox's lane
+(shopsync.lanes, as the outbox does) and makes sure one `drain_inbox` job is queued. A
+drain job works the list in batches, so RQ's ~20 Redis commands per job are paid once per
+batch rather than once per event, and it lingers briefly for new arrivals so a steady
+trickle is handled without a job each.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from sqlmodel import Session
 
 from shopsync import runtime, waits
 from shopsync.connections import jobs as connection_jobs
+from shopsync.lanes import Lane
 from shopsync.outbox import jobs as outbox_jobs
 from shopsync.pipeline import inbox, redaction, stopping
 from shopsync.pipeline.processing import RetryPolicy, process_batch
-from shopsync.pipeline.queue import DRAIN_PENDING_KEY, DRAIN_PENDING_TTL_SECONDS, INBOX_LIST
 from shopsync.pipeline.registry import registry
-from shopsync.queue import get_queue, job
+from shopsync.queue import job
 from shopsync.subscriptions import jobs as access_jobs
 
 log = logging.getLogger(__name__)
@@ -36,24 +37,11 @@ DRAIN_JOB_TIMEOUT = DRAIN_JOB_SECONDS + 60
 
 def wake_workers(redis: Redis, ids: Sequence[int]) -> None:
     """Push ids for the workers and queue a drain job unless one is already waiting."""
-    pipe = redis.pipeline(transaction=False)
-    pipe.rpush(INBOX_LIST, *ids)
-    pipe.set(DRAIN_PENDING_KEY, 1, nx=True, ex=DRAIN_PENDING_TTL_SECONDS)
-    _, drain_needed = pipe.execute()
-    if drain_needed:
-        enqueue_drain(redis)
-
-
-def ask_for_help(redis: Redis) -> None:
-    """Queue one more drain job unless one is already waiting: an idle worker joins in."""
-    if redis.set(DRAIN_PENDING_KEY, 1, nx=True, ex=DRAIN_PENDING_TTL_SECONDS):
-        enqueue_drain(redis)
+    LANE.wake(redis, ids)
 
 
 def enqueue_drain(redis: Redis) -> None:
-    get_queue(redis).enqueue(
-        drain_inbox, job_timeout=DRAIN_JOB_TIMEOUT, result_ttl=0, failure_ttl=86400
-    )
+    LANE.enqueue(redis)
 
 
 @job
@@ -72,25 +60,20 @@ def drain_inbox() -> int:
 
 def _drain(rt: runtime.Runtime) -> int:
     redis = rt.redis
-    # Clearing the flag first lets the next arrival queue another drain job, which a
-    # second idle worker picks up: that is how drains run in parallel.
-    redis.delete(DRAIN_PENDING_KEY)
+    LANE.job_started(redis)
     policy = retry_policy()
     deadline = time.monotonic() + DRAIN_JOB_SECONDS
     worked = 0
     linger = rt.settings.drain_linger_seconds
     while time.monotonic() < deadline and not stopping.requested():
-        ids = _next_batch(redis, linger)
+        ids = LANE.next_batch(redis, linger)
         if not ids:
             return worked
-        if len(ids) == BATCH_SIZE:
-            # A backlog: without new arrivals nobody else would queue a drain job.
-            ask_for_help(redis)
         result = process_batch(rt.engine, registry, ids, policy, should_stop=stopping.requested)
         worked += len(result.worked)
         _wake_senders(redis, result.posted)
-    if redis.llen(INBOX_LIST):
-        ask_for_help(redis)
+    if LANE.waiting(redis):
+        LANE.ask_for_help(redis)
     return worked
 
 
@@ -100,14 +83,6 @@ def _wake_senders(redis: Redis, ids: list[int]) -> None:
         outbox_jobs.wake_senders(redis, ids)
     except RedisError as error:
         log.warning("outbox messages saved but Redis is unavailable (%s)", type(error).__name__)
-
-
-def _next_batch(redis: Redis, linger: int) -> list[int]:
-    raw = redis.lpop(INBOX_LIST, BATCH_SIZE)
-    if not raw and linger > 0:
-        popped = redis.blpop([INBOX_LIST], timeout=linger)
-        raw = [popped[1]] if popped else []
-    return sorted({int(value) for value in raw or []})
 
 
 def relay() -> int:
@@ -125,6 +100,10 @@ def relay() -> int:
     # Last, so a long retention pass never delays a wake-up.
     redaction.redact_if_due(rt)
     return len(ids) + sent
+
+
+# Inbox ids waiting for a worker, pushed by the web process and the relay.
+LANE = Lane(name="inbox", job=drain_inbox, job_timeout=DRAIN_JOB_TIMEOUT, batch_size=BATCH_SIZE)
 
 
 def unpark_known(engine: Engine) -> int:

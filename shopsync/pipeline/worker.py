@@ -29,11 +29,12 @@ from sqlalchemy.exc import DBAPIError
 
 from shopsync.pipeline import jobs
 from shopsync.pipeline.availability import Availability
-from shopsync.pipeline.queue import RELAY_LOCK_KEY
 from shopsync.pipeline.rqworker import REDIS_POLL_SECONDS, ShopsyncWorker
 from shopsync.queue import SERIALIZER, ShopsyncJob, get_queue
 from shopsync.runtime import Runtime
 
+# Held while one worker's relay makes a pass, so several workers take turns.
+RELAY_LOCK_KEY = "shopsync:relay-lock"
 log = logging.getLogger(__name__)
 
 

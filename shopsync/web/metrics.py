@@ -16,7 +16,7 @@ from sqlmodel import col
 from shopsync.errors import ConfigError
 from shopsync.models import WebhookEvent
 from shopsync.outbox.stats import outbox_stats
-from shopsync.pipeline.queue import INBOX_LIST
+from shopsync.pipeline.jobs import LANE as INBOX_LANE
 from shopsync.web.state import app_state
 
 bp = Blueprint("metrics", __name__)
@@ -60,7 +60,7 @@ def _counts_by_status() -> list[tuple[str, int]]:
 
 def _waiting() -> int:
     try:
-        return int(app_state().runtime.redis.llen(INBOX_LIST))
+        return INBOX_LANE.waiting(app_state().runtime.redis)
     except (RedisError, ConfigError):
         return -1
 
