@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from shopsync.dev.server import GUNICORN_CONFIG
-from shopsync.web.serving import mask_endpoint_keys
+from shopsync.web.serving import mask_url_secrets
 from tests.processes import PROJECT_ROOT, gunicorn
 
 
@@ -41,10 +41,15 @@ def test_gunicorn_opens_no_control_socket(environ: dict[str, str], tmp_path: Pat
         ("/webhooks/shopify/k3y?x=1", "/webhooks/shopify/***?x=1"),
         ("GET /healthz HTTP/1.1", "GET /healthz HTTP/1.1"),
         ("GET /webhooks/stripe HTTP/1.1", "GET /webhooks/stripe HTTP/1.1"),
+        ("POST /webhooks/mailchimp/k3y/s3cret HTTP/1.1", "POST /webhooks/mailchimp/*** HTTP/1.1"),
+        ("GET /orders/T0k-3n HTTP/1.1", "GET /orders/*** HTTP/1.1"),
+        ("GET /orders/T0k-3n/live HTTP/1.1", "GET /orders/***/live HTTP/1.1"),
+        ("GET /orders/find HTTP/1.1", "GET /orders/find HTTP/1.1"),
+        ("POST /orders/find?x=1 HTTP/1.1", "POST /orders/find?x=1 HTTP/1.1"),
     ],
 )
-def test_access_lines_mask_endpoint_keys(line: str, masked: str) -> None:
-    assert mask_endpoint_keys(line) == masked
+def test_access_lines_mask_the_secrets_in_urls(line: str, masked: str) -> None:
+    assert mask_url_secrets(line) == masked
 
 
 def read_until_closed(sock: socket.socket) -> bytes:

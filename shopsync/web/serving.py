@@ -30,7 +30,12 @@ from shopsync.web.readahead import CONTINUE_RESPONSE, RequestReadAhead
 
 REQUEST_DEADLINE_SECONDS = 10.0
 RECV_BYTES = 64 * 1024
-ENDPOINT_KEY = re.compile(r"(/webhooks/[^/?#\s]+/)[^/?#\s]+")
+# Path parts that are credentials: a webhook endpoint's key (and Mailchimp's second
+# secret after it), and an order status page's token.
+URL_SECRETS = (
+    re.compile(r"(/webhooks/[^/?#\s]+/)[^?#\s]+"),
+    re.compile(r"(/orders/)(?!find(?:[/?#\s]|$))[^/?#\s]+"),
+)
 
 
 class Reading(Enum):
@@ -156,15 +161,17 @@ class ReadAheadWorker(ThreadWorker):  # type: ignore[misc]
 
 
 class KeyMaskingLogger(Logger):  # type: ignore[misc]
-    """gunicorn's logger, with the endpoint key of webhook URLs masked in access lines."""
+    """gunicorn's logger, with the secrets in URLs (endpoint keys, order tokens) masked."""
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
         for name in ("r", "U", "f"):
             if isinstance(atoms.get(name), str):
-                atoms[name] = mask_endpoint_keys(atoms[name])
+                atoms[name] = mask_url_secrets(atoms[name])
         return atoms
 
 
-def mask_endpoint_keys(text: str) -> str:
-    return ENDPOINT_KEY.sub(r"\1***", text)
+def mask_url_secrets(text: str) -> str:
+    for pattern in URL_SECRETS:
+        text = pattern.sub(r"\1***", text)
+    return text
