@@ -13,12 +13,19 @@ RQ worker, the worker waits for Redis wherever RQ's own loop would quit
 (shopsync.pipeline.rqworker), and whatever still ends the RQ worker's loop makes
 `run_worker` wait and start a new one. One line is logged when Redis goes away and one
 when it is back. The relay runs in its own thread throughout.
+
+Forking beside a thread: RQ forks a work-horse for every job while the relay thread may
+be inside SQLAlchemy or redis-py holding one of their locks; the horse would inherit that
+lock held, by a thread it does not have, and hang on it forever. So a fork waits for the
+relay's pass in hand to end (`_FORK_GUARD`), and mappers are configured before the relay
+starts (their one-time set-up takes a global lock).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 from types import FrameType
@@ -26,6 +33,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import configure_mappers
 
 from shopsync.pipeline import jobs
 from shopsync.pipeline.availability import Availability
@@ -36,6 +44,14 @@ from shopsync.runtime import Runtime
 # Held while one worker's relay makes a pass, so several workers take turns.
 RELAY_LOCK_KEY = "shopsync:relay-lock"
 log = logging.getLogger(__name__)
+
+# Held by the relay for each pass and by a fork (RQ's horse, its scheduler) while it forks.
+_FORK_GUARD = threading.Lock()
+os.register_at_fork(
+    before=_FORK_GUARD.acquire,
+    after_in_parent=_FORK_GUARD.release,
+    after_in_child=_FORK_GUARD.release,
+)
 
 
 class Relay(threading.Thread):
@@ -56,8 +72,9 @@ class Relay(threading.Thread):
     def run_once(self, interval: float) -> None:
         # A failed pass is retried next interval; the rows it missed stay in the database.
         try:
-            if self._rt.redis.set(RELAY_LOCK_KEY, 1, nx=True, ex=max(1, int(interval))):
-                jobs.relay()
+            with _FORK_GUARD:
+                if self._rt.redis.set(RELAY_LOCK_KEY, 1, nx=True, ex=max(1, int(interval))):
+                    jobs.relay()
         except RedisError as error:
             self._redis.lost(error)
             return
@@ -151,6 +168,7 @@ def run_worker(rt: Runtime, *, burst: bool = False) -> bool:
     """Work the queue until told to stop (or, with `burst`, until it is empty)."""
     supervisor = Supervisor(rt, burst=burst)
     relay = Relay(rt, supervisor.redis)
+    configure_mappers()  # before the relay thread can take the lock this needs
     if not burst:
         relay.start()
     try:
