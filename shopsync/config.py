@@ -85,6 +85,9 @@ class Settings:
     stripe_api_base: str | None = None
     # Where every shop's Admin API is (None: the shop's own https://<shop>.myshopify.com).
     shopify_api_base: str | None = None
+    # Where the Mailchimp Marketing API is (None: the key's own data centre,
+    # https://<dc>.api.mailchimp.com/3.0); tests point it at a stand-in.
+    mailchimp_api_base: str | None = None
     # Operations: /metrics token, Redis TLS verification (see operations_settings).
     metrics_token: str | None = None
     redis_tls_verify: bool = True
@@ -151,6 +154,9 @@ class Settings:
             ),
             shopify_api_base=parse_optional_url(
                 "SHOPIFY_API_BASE", source.get("SHOPIFY_API_BASE"), ("http", "https")
+            ),
+            mailchimp_api_base=parse_optional_url(
+                "MAILCHIMP_API_BASE", source.get("MAILCHIMP_API_BASE"), ("http", "https")
             ),
             **operations_settings(source),
         )

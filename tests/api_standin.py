@@ -45,7 +45,7 @@ class JsonStandIn:
             def _any(self) -> None:
                 standin._handle(self)
 
-            do_GET = do_POST = do_PUT = do_DELETE = _any
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
 
             def log_message(self, *_args: object) -> None:
                 return None

@@ -1,7 +1,12 @@
 """Tables. Every row belongs to a store; import from here, not from the submodules."""
 
 from shopsync.models.admin import AdminUser, AdminUserStore
-from shopsync.models.connections import LineItemFetch, PlatformConnection, StripeConnection
+from shopsync.models.connections import (
+    LineItemFetch,
+    MailchimpConnection,
+    PlatformConnection,
+    StripeConnection,
+)
 from shopsync.models.customers import Customer, CustomerIdentity
 from shopsync.models.inbox import EventStatus, WebhookEvent
 from shopsync.models.orders import (
@@ -25,6 +30,7 @@ __all__ = [
     "CustomerIdentity",
     "EventStatus",
     "LineItemFetch",
+    "MailchimpConnection",
     "Order",
     "OrderLineItem",
     "OutboxKind",

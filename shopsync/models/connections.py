@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Text
+from sqlalchemy import Boolean, Index, Text, false
 from sqlmodel import Column, Field, SQLModel
 
 from shopsync.clock import utcnow
@@ -76,3 +76,29 @@ class LineItemFetch(SQLModel, table=True):
     next_attempt_at: datetime
     last_error: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class MailchimpConnection(SQLModel, table=True):
+    """A store's Mailchimp account: its API key, the audience it syncs, the webhook there."""
+
+    __tablename__ = "mailchimp_connection"
+
+    # One account per store.
+    store_id: int = Field(foreign_key="store.id", primary_key=True)
+    # Fernet-encrypted with SECRET_KEY (see stores.encryption); `<hex>-<dc>`.
+    api_key_encrypted: str = Field(sa_column=Column(Text, nullable=False))
+    # The data centre (`us21`): the part of the key after the dash, checked when saved.
+    server: str = Field(max_length=20)
+    # The audience (Mailchimp's list) whose members are the store's marketing contacts.
+    audience_id: str = Field(max_length=100)
+    audience_name: str | None = Field(default=None, max_length=200)
+    # Mailchimp's id of the audience webhook shopsync registered (None while connecting).
+    webhook_id: str | None = Field(default=None, max_length=100)
+    # New members from checkouts are added as `pending` (Mailchimp mails a confirmation)
+    # rather than `subscribed`.
+    double_opt_in: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    # The Mailchimp e-commerce store shopsync syncs orders to (None until made).
+    ecommerce_store_id: str | None = Field(default=None, max_length=100)
+    connected_at: datetime = Field(default_factory=utcnow)

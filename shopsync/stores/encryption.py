@@ -12,12 +12,18 @@ from sqlmodel import SQLModel
 from shopsync.crypto import Vault
 from shopsync.db import transaction
 from shopsync.errors import SecretsUnreadable
-from shopsync.models import PlatformConnection, StripeConnection, WebhookEndpoint
+from shopsync.models import (
+    MailchimpConnection,
+    PlatformConnection,
+    StripeConnection,
+    WebhookEndpoint,
+)
 
 ENCRYPTED_COLUMNS: tuple[tuple[type[SQLModel], tuple[str, ...]], ...] = (
     (WebhookEndpoint, ("key_encrypted", "secrets_encrypted")),
     (StripeConnection, ("api_key_encrypted", "secrets_encrypted")),
     (PlatformConnection, ("credentials_encrypted",)),
+    (MailchimpConnection, ("api_key_encrypted",)),
 )
 # Rows the readiness probe decrypts per table: the newest ones, enough to notice a
 # changed key without reading the whole table.

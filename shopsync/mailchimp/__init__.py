@@ -1,0 +1,1 @@
+"""Mailchimp: a store's account (accounts), and every call to the Marketing API (adapter)."""
