@@ -400,3 +400,22 @@ def test_disconnect_deletes_the_webhook_and_the_old_url_stops_working(
 def app_state_forget(client: FlaskClient) -> None:
     with client.application.app_context():
         app_state().directory.forget()
+
+
+def test_a_statement_dated_ahead_does_not_outrank_later_true_ones(
+    client: FlaskClient, runtime: Runtime, mailchimp: MailchimpStandIn, hook_path: str
+) -> None:
+    # `fired_at` is unsigned: whoever holds the URL could date a statement an hour ahead.
+    mailchimp.set_member(JENNY, "unsubscribed")
+    post(client, hook_path, "unsubscribe", JENNY, when=at(70))
+    work_queue(runtime)
+    [recorded] = events(runtime)
+    assert recorded.occurred_at is not None
+    assert recorded.occurred_at.replace(tzinfo=None) <= utcnow().replace(tzinfo=None)
+    # The member subscribes again a minute later: that true statement counts.
+    time.sleep(1.1)
+    mailchimp.set_member(JENNY, "subscribed")
+    post(client, hook_path, "subscribe", JENNY, when=at(10))
+    work_queue(runtime)
+    found = customer(runtime, JENNY)
+    assert found is not None and found.marketing_consent is True

@@ -93,7 +93,8 @@ def _fired_at(form: Form, now: float) -> datetime:
         raise InvalidPayload("fired_at is not a real time") from None
     if event_time(parsed.isoformat(), now=from_timestamp(now)) is None:
         raise InvalidPayload("fired_at is too far in the past or the future")
-    return parsed
+    # Unsigned: a time ahead of arrival would outrank later true statements of consent.
+    return min(parsed, from_timestamp(now))
 
 
 def _address(event_type: str, data: dict[str, Any]) -> str:
