@@ -26,10 +26,8 @@ PRODUCTION = {
 SHOPSYNC = Path(sys.executable).parent / "shopsync"
 
 
-def build(tmp_path: Path, *, initialize: bool = True, **environ: str) -> Settings:
-    return Settings.from_env(
-        {"SHOPSYNC_INSTANCE_PATH": str(tmp_path), **environ}, initialize=initialize
-    )
+def build(tmp_path: Path, **environ: str) -> Settings:
+    return Settings.from_env({"SHOPSYNC_INSTANCE_PATH": str(tmp_path), **environ}, initialize=True)
 
 
 def test_defaults_need_no_configuration(tmp_path: Path) -> None:
@@ -136,7 +134,8 @@ def test_log_level_is_checked_and_case_insensitive(tmp_path: Path) -> None:
 def test_development_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:
     first = build(tmp_path).secret_key
     assert len(first) >= 48
-    assert build(tmp_path, initialize=False).secret_key == first
+    again = Settings.from_env({"SHOPSYNC_INSTANCE_PATH": str(tmp_path)}, initialize=False)
+    assert again.secret_key == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 

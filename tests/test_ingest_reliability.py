@@ -114,7 +114,8 @@ def test_redis_down_during_receipt_then_back(
     assert jobs.relay() == 1
     work_queue(rt)
     assert event_statuses(rt) == ["processed"]
-    assert order(rt, store.id, "R-1").state == "paid"  # type: ignore[union-attr]
+    recorded = order(rt, store.id, "R-1")
+    assert recorded is not None and recorded.state == "paid"
     rt.close()
 
 

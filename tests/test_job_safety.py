@@ -34,7 +34,7 @@ def test_queued_drain_jobs_are_json_and_name_a_shopsync_job(runtime: Runtime) ->
     jobs.enqueue_drain(runtime.redis)
     [job_id] = get_queue(runtime.redis).job_ids
     data = runtime.redis.hget(f"rq:job:{job_id}", "data")
-    assert data is not None
+    assert isinstance(data, bytes)
     stored = json.loads(zlib.decompress(data))  # RQ compresses the serialized call
     assert stored == ["shopsync.pipeline.jobs.drain_inbox", None, [], {}]
     assert f"{jobs.drain_inbox.__module__}.{jobs.drain_inbox.__qualname__}" in JOB_FUNCTIONS

@@ -112,8 +112,9 @@ def runtime_for(tmp_path: Path, url: str, **extra: str) -> Runtime:
 
 def round_trip(runtime: Runtime) -> bytes | None:
     runtime.redis.set("shopsync:tls-check", "ok")
-    value: bytes | None = runtime.redis.get("shopsync:tls-check")
+    value = runtime.redis.get("shopsync:tls-check")
     runtime.close()
+    assert value is None or isinstance(value, bytes)
     return value
 
 

@@ -33,15 +33,15 @@ def order_locked(rt: Runtime, external_id: str) -> Iterator[Callable[[], bool]]:
             yield lambda: [e.status for e in events(rt)][-1] == "processing"
         return
     path = rt.engine.url.database or ""
-    connection = sqlite3.connect(path, isolation_level=None, timeout=30)
-    connection.execute("BEGIN IMMEDIATE")
+    lock = sqlite3.connect(path, isolation_level=None, timeout=30)
+    lock.execute("BEGIN IMMEDIATE")
     registry = StartedJobRegistry(QUEUE_NAME, connection=rt.redis)
     try:
         # Stuck before claiming: the id left Redis, the claim waits for the write lock.
         yield lambda: LANE.waiting(rt.redis) == 0 and registry.count > 0
     finally:
-        connection.execute("ROLLBACK")
-        connection.close()
+        lock.execute("ROLLBACK")
+        lock.close()
 
 
 def test_worker_killed_mid_job_processes_the_event_exactly_once(
