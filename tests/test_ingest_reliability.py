@@ -57,6 +57,7 @@ def live_server(environ: dict[str, str], tmp_path: Path) -> Iterator[str]:
     process.stop()
 
 
+@pytest.mark.slow
 def test_concurrent_duplicates_across_gunicorn_workers_make_one_row(
     live_server: str, store: StoreFixture, runtime: Runtime
 ) -> None:
@@ -79,6 +80,7 @@ def test_concurrent_duplicates_across_gunicorn_workers_make_one_row(
     assert len(events(runtime)) == 1
 
 
+@pytest.mark.slow
 def test_chunked_body_over_the_cap_is_413(
     live_server: str, store: StoreFixture, runtime: Runtime
 ) -> None:

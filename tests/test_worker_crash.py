@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 from rq import Worker
 from rq.registry import StartedJobRegistry
@@ -44,6 +45,7 @@ def order_locked(rt: Runtime, external_id: str) -> Iterator[Callable[[], bool]]:
         lock.close()
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_job_processes_the_event_exactly_once(
     environ: dict[str, str],
     client: FlaskClient,
@@ -87,6 +89,7 @@ def test_worker_killed_mid_job_processes_the_event_exactly_once(
     assert timeline(runtime, paid.id) == ["created", "paid"]
 
 
+@pytest.mark.slow
 def test_worker_stops_cleanly_when_every_process_gets_sigterm(
     environ: dict[str, str], runtime: Runtime, tmp_path: Path
 ) -> None:
