@@ -47,8 +47,8 @@ def problems_with(lock: str, wanted: list[Requirement]) -> tuple[list[str], dict
             found.append(f"{lock} does not pin {requirement.name}")
         elif not requirement.specifier.contains(version, prereleases=True):
             found.append(f"{lock} pins {name}=={version}, outside {requirement}")
-    for name in sorted(direct - {canonicalize_name(r.name) for r in wanted}):
-        found.append(f"{lock} still pins {name}, which pyproject.toml no longer asks for")
+    for stray in sorted(direct - {canonicalize_name(r.name) for r in wanted}):
+        found.append(f"{lock} still pins {stray}, which pyproject.toml no longer asks for")
     return found, versions
 
 

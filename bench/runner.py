@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import psutil  # type: ignore[import-untyped]
+import psutil
 
 from bench import access, infra, profiling, report, scenarios
 from bench.options import (

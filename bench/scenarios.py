@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import psutil  # type: ignore[import-untyped]
+import psutil
 from sqlalchemy import create_engine
 
 from bench import checks, events, loadgen, profiling, servers

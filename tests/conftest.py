@@ -31,6 +31,7 @@ from tests.platform_standins import (
     running_shopify,
     running_woocommerce,
 )
+from tests.processes import Starting
 from tests.stripe_standin import StripeStandIn, running_stripe
 from tests.support import StoreFixture, make_store
 
@@ -107,6 +108,13 @@ def own_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
     server = EmbeddedRedis(tmp_path / "own-redis").start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _processes_only_when_slow(request: pytest.FixtureRequest) -> Iterator[None]:
+    Starting.allowed = request.node.get_closest_marker("slow") is not None
+    yield
+    Starting.allowed = True
 
 
 @pytest.fixture(autouse=True)

@@ -44,7 +44,7 @@ class Received:
     def part(self, subtype: str) -> str:
         body = self.message.get_body(preferencelist=(subtype,))
         assert body is not None, f"no text/{subtype} part"
-        content: str = body.get_content()  # type: ignore[attr-defined]
+        content: str = body.get_content()
         return content.replace("\r\n", "\n")
 
     @property

@@ -92,7 +92,10 @@ class ShopifyAdmin(JsonStandIn):
             return 200, {"data": {"webhookSubscriptionCreate": self._create(variables)}}
         if "webhookSubscriptionDelete" in query:
             gone = self.subscriptions.pop(variables["id"], None)
-            deleted = {"deletedWebhookSubscriptionId": gone and gone["id"], "userErrors": []}
+            deleted: dict[str, Any] = {
+                "deletedWebhookSubscriptionId": gone and gone["id"],
+                "userErrors": [],
+            }
             return 200, {"data": {"webhookSubscriptionDelete": deleted}}
         nodes = list(self.subscriptions.values())
         data = {"shop": {"myshopifyDomain": self.shop}, "webhookSubscriptions": {"nodes": nodes}}

@@ -52,6 +52,13 @@ def http_status(url: str) -> int | None:
         return None
 
 
+class Starting:
+    """Whether the running test may start a process: only one marked `slow` may, so that
+    `-m 'not slow'` is a quick run (tests/conftest.py sets it; outside a test, anything goes)."""
+
+    allowed = True
+
+
 class Process:
     """A child in its own process group, stopped (group and all) on exit."""
 
@@ -69,6 +76,8 @@ class Process:
         self.popen: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Process:
+        if not Starting.allowed:
+            raise AssertionError("this test starts a process: mark it @pytest.mark.slow")
         output = open(self.log, "wb") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.popen = subprocess.Popen(
             self.argv,

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, ViewportSize
 from sqlmodel import Session, select
 
 from handlers.easypost import samples as easypost
@@ -42,8 +42,8 @@ from tests.receivers import running_receiver
 from tests.stripe_standin import StripeStandIn, running_stripe
 from tests.support import StoreFixture, make_store
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 def main(target: Path) -> None:
@@ -185,7 +185,9 @@ def stock_the_shop(site: Site, rt: Runtime, store: StoreFixture) -> str:
     late = find_order(rt, store.id, "1004")
     assert late is not None
     with unit_of_work(rt.engine, store_id=store.id, cause=Cause.cli("screenshots")) as work:
-        flag_attention(work, work.session.get(Order, late.id), "paid 40.00 EUR of 53.50 EUR")
+        flagged = work.session.get(Order, late.id)
+        assert flagged is not None
+        flag_attention(work, flagged, "paid 40.00 EUR of 53.50 EUR")
     wake_senders(rt.redis, work.posted)
     wait_until(lambda: outbox_stats(rt.engine).oldest_waiting_seconds == 0, what="webhooks sent")
     order = find_order(rt, store.id, "1001")

@@ -152,7 +152,7 @@ class StripeStandIn:
         return 200, {"object": "list", "data": data, "has_more": False, "url": path}
 
     def _create_endpoint(self, form: dict[str, list[str]], live: bool) -> dict[str, Any]:
-        endpoint = {
+        endpoint: dict[str, Any] = {
             "id": "we_" + secrets.token_hex(8),
             "object": "webhook_endpoint",
             "api_version": form.get("api_version", [None])[0],

@@ -10,14 +10,14 @@ from typing import Any
 
 from flask.testing import FlaskClient
 from rq import SimpleWorker
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from werkzeug.test import TestResponse
 
 from shopsync.models import Order, TimelineEntry, WebhookEvent
 from shopsync.pipeline.registry import registry
 from shopsync.queue import SERIALIZER, ShopsyncJob, get_queue
 from shopsync.runtime import Runtime, activate
-from shopsync.stores.provisioning import ProvisionedStore, create_store
+from shopsync.stores.provisioning import EndpointCredentials, ProvisionedStore, create_store
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class StoreFixture:
     def secret(self, provider: str) -> str:
         return self._endpoint(provider).secret
 
-    def _endpoint(self, provider: str) -> Any:
+    def _endpoint(self, provider: str) -> EndpointCredentials:
         return next(e for e in self.provisioned.endpoints if e.provider == provider)
 
 
@@ -55,6 +55,13 @@ def make_store(rt: Runtime, *, name: str, livemode: bool = True) -> StoreFixture
         livemode=livemode,
     )
     return StoreFixture(created)
+
+
+def json_body(response: TestResponse) -> dict[str, Any]:
+    """The response's JSON object; fails the test when the body is not one."""
+    body = response.get_json(silent=True)
+    assert isinstance(body, dict), f"expected a JSON object, got {response.data!r}"
+    return body
 
 
 def body_of(payload: dict[str, Any] | bytes) -> bytes:
@@ -143,7 +150,7 @@ def work_queue(rt: Runtime) -> None:
 
 def events(rt: Runtime) -> list[WebhookEvent]:
     with Session(rt.engine) as session:
-        return list(session.exec(select(WebhookEvent).order_by(WebhookEvent.id)))
+        return list(session.exec(select(WebhookEvent).order_by(col(WebhookEvent.id))))
 
 
 def event_statuses(rt: Runtime) -> list[str]:
@@ -162,7 +169,7 @@ def timeline(rt: Runtime, order_id: int | None) -> list[str]:
         entries = session.exec(
             select(TimelineEntry)
             .where(TimelineEntry.order_id == order_id)
-            .order_by(TimelineEntry.id)
+            .order_by(col(TimelineEntry.id))
         )
         return [entry.milestone for entry in entries]
 

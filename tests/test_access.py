@@ -71,7 +71,7 @@ def pushes(receiver: Receiver) -> list[tuple[str, dict[str, object]]]:
     assert all(d.verified for d in receiver.requests)
     for delivery in receiver.requests:
         jsonschema.validate(delivery.body, SCHEMA)
-    return [(d.type, d.body["data"]["access"]) for d in receiver.requests]  # type: ignore[index]
+    return [(d.type, d.body["data"]["access"]) for d in receiver.requests]
 
 
 def emails(rt: Runtime) -> list[str]:
@@ -146,7 +146,7 @@ def test_access_ends_when_the_grace_period_ends_with_no_webhook(
     grace_until = failed_at.replace(microsecond=0) + 3 * DAY
 
     with Redis.from_url(redis_url) as redis:
-        scheduled = ScheduledJobRegistry(queue=Queue(QUEUE_NAME, connection=redis))
+        scheduled: ScheduledJobRegistry = Queue(QUEUE_NAME, connection=redis).scheduled_job_registry
         assert int(scheduled.get_scheduled_time(scheduled.get_job_ids()[0]).timestamp()) == unix(
             grace_until
         )

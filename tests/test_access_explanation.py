@@ -4,6 +4,7 @@ subscription speaks for the customer (what the admin's customer page shows as "w
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from shopsync.clock import utcnow
 from shopsync.models import Subscription
@@ -13,7 +14,7 @@ NOW = utcnow()
 RULES = AccessRules(grace=timedelta(days=3))
 
 
-def sub(external_id: str, status: str, **fields: object) -> Subscription:
+def sub(external_id: str, status: str, **fields: Any) -> Subscription:
     return Subscription(store_id=1, external_id=external_id, status=status, **fields)
 
 

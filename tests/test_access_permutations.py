@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,17 +22,22 @@ def renewal_events(billing: Billing, *, recovered: bool) -> list[dict[str, Any]]
     period = (renewal, renewal + 30 * DAY)
     failed = renewal + timedelta(minutes=60)
     paid = renewal + timedelta(hours=10)
-    invoice = {"invoice_id": "in_renewal", "created": renewal, "period": period}
+
+    def invoice(event_type: str, at: datetime) -> dict[str, Any]:
+        return billing.invoice(
+            event_type, at, invoice_id="in_renewal", created=renewal, period=period
+        )
+
     events = [
         billing.snapshot("updated", renewal, period=period),
-        billing.invoice("invoice.payment_failed", failed, **invoice),
+        invoice("invoice.payment_failed", failed),
         billing.snapshot("updated", failed, status="past_due", period=period),
-        billing.invoice("invoice.payment_failed", failed + timedelta(hours=4), **invoice),
+        invoice("invoice.payment_failed", failed + timedelta(hours=4)),
     ]
     if recovered:
         events += [
-            billing.invoice("invoice.paid", paid, **invoice),
-            billing.invoice("invoice.payment_succeeded", paid, **invoice),
+            invoice("invoice.paid", paid),
+            invoice("invoice.payment_succeeded", paid),
             billing.snapshot("updated", paid, period=period),
         ]
     return events

@@ -57,7 +57,9 @@ def test_the_dashboard_counts_the_last_hour_and_lists_what_needs_attention(
     order = place_order(owner, runtime, store, "1001")
     dead_event(owner, runtime, store)
     with unit_of_work(runtime.engine, store_id=store.id, cause=Cause.cli("test")) as work:
-        flag_attention(work, work.session.get(type(order), order.id), "paid 40.00, total 53.50")
+        flagged = work.session.get(type(order), order.id)
+        assert flagged is not None
+        flag_attention(work, flagged, "paid 40.00, total 53.50")
 
     page = text_of(owner.get("/admin/"))
 

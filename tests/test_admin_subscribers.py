@@ -7,7 +7,7 @@ import re
 import jsonschema
 import pytest
 from flask.testing import FlaskClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from shopsync.models import OutboxMessage
 from shopsync.runtime import Runtime
@@ -40,7 +40,7 @@ def add(owner: FlaskClient, receiver: Receiver, *events: str) -> int:
 
 def messages(rt: Runtime) -> list[OutboxMessage]:
     with Session(rt.engine) as session:
-        return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+        return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))))
 
 
 def test_a_new_subscribers_secret_is_shown_once(

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -72,7 +73,7 @@ def site(environ: dict[str, str], tmp_path: Path) -> Iterator[Site]:
         yield running
 
 
-def place(site: Site, rt: Runtime, store: StoreFixture, order_id: str, **fields: object) -> None:
+def place(site: Site, rt: Runtime, store: StoreFixture, order_id: str, **fields: Any) -> None:
     event = standard.event("order.created", standard.order(order_id, **fields))
     assert site.post_webhook(store, "standard", event) == 200
     wait_until(lambda: find_order(rt, store.id, order_id) is not None, what="the order")

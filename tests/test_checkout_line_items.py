@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from handlers.standard import samples as standard
 from handlers.stripe import samples
@@ -84,7 +84,7 @@ def items_of(
         rows = session.exec(
             select(OrderLineItem)
             .where(OrderLineItem.order_id == found.id)
-            .order_by(OrderLineItem.id)
+            .order_by(col(OrderLineItem.id))
         )
         return [(row.name, row.quantity, row.unit_amount) for row in rows]
 

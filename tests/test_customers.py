@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from handlers.shopify import samples as shopify
 from handlers.standard import samples as standard
@@ -24,7 +24,7 @@ BOB_ID = 207119551
 
 def customers(rt: Runtime) -> list[Customer]:
     with Session(rt.engine) as session:
-        return list(session.exec(select(Customer).order_by(Customer.id)))  # type: ignore[arg-type]
+        return list(session.exec(select(Customer).order_by(col(Customer.id))))
 
 
 def identities(rt: Runtime) -> dict[tuple[str, str], int]:

@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from handlers.easypost import samples as easypost
 from handlers.easypost.provider import PROVIDER
 from handlers.standard import samples as standard
 from shopsync.models import Order, Shipment
+from shopsync.models.vocabulary import Fulfillment, Payment, ShipmentStatus
 from shopsync.pipeline.jobs import relay
 from shopsync.runtime import Runtime
 from shopsync.stores.provisioning import set_secrets
@@ -52,7 +53,7 @@ def hex_signature(body: bytes, key: bytes) -> str:
 
 def shipments(rt: Runtime) -> list[Shipment]:
     with Session(rt.engine) as session:
-        return list(session.exec(select(Shipment).order_by(Shipment.id)))  # type: ignore[arg-type]
+        return list(session.exec(select(Shipment).order_by(col(Shipment.id))))
 
 
 def announce(client: FlaskClient, store: StoreFixture, order_id: str, **shipment: Any) -> None:
@@ -228,8 +229,8 @@ def test_the_relay_resumes_a_tracker_whose_wake_up_was_missed(
             external_id="A-1",
             public_token="tok-a-1",
             state="shipped",
-            payment_status="paid",
-            fulfillment_status="shipped",
+            payment_status=Payment.PAID,
+            fulfillment_status=Fulfillment.SHIPPED,
         )
         session.add(paid)
         session.flush()
@@ -240,7 +241,7 @@ def test_the_relay_resumes_a_tracker_whose_wake_up_was_missed(
                 order_id=paid.id,
                 external_id="s1",
                 tracking_number="1Z999AA10123456784",
-                status="in_transit",
+                status=ShipmentStatus.IN_TRANSIT,
             )
         )
     assert relay() == 1

@@ -213,6 +213,7 @@ def test_smtps_is_tls_from_the_first_byte(
     assert received.tls
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_send_sends_again_with_the_same_message_id_and_counts_it(
     client: FlaskClient,
     store: StoreFixture,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,7 @@ from handlers.shopify import samples as shopify_samples
 from handlers.standard import samples as standard
 from handlers.stripe import samples as stripe_samples
 from shopsync.cli import cli
-from shopsync.models import Customer, CustomerIdentity
+from shopsync.models import Customer, CustomerIdentity, OutboxStatus
 from shopsync.runtime import Runtime
 from tests.email_support import emails, mail_app, mail_environ, send_standard
 from tests.mail_server import MailServer, Received, running_mail_server
@@ -66,7 +66,9 @@ def test_each_moment_sends_its_email_with_the_right_content(
     assert confirmed.message["From"].addresses[0].display_name == "Test shop"
     assert "Hi Ada Lovelace," in confirmed.text
     assert "Walnut desk organiser  €39.00" in confirmed.text and "Total: €53.50" in confirmed.text
-    token = order(runtime, store.id, "A-1").public_token  # type: ignore[union-attr]
+    placed = order(runtime, store.id, "A-1")
+    assert placed is not None
+    token = placed.public_token
     status_page = f"http://shop.test/orders/{token}"
     assert status_page in confirmed.text and f'href="{status_page}"' in confirmed.html
     assert '<meta name="viewport"' in confirmed.html
@@ -153,7 +155,10 @@ def test_an_order_that_jumps_from_paid_to_delivered_gets_one_email(
     }
 
 
-EVENTS = [
+# An event type and how to build its payload for an order id.
+Arrival = tuple[str, Callable[[str], dict[str, Any]]]
+
+EVENTS: list[Arrival] = [
     ("order.created", standard.order),
     ("shipment.created", lambda o: standard.shipment(o, status="in_transit")),
     ("shipment.delivered", lambda o: standard.shipment(o, status="delivered")),
@@ -164,7 +169,7 @@ EVENTS = [
 def test_duplicated_and_shuffled_events_send_each_moment_once(
     client: FlaskClient, store: StoreFixture, runtime: Runtime, mail: MailServer
 ) -> None:
-    orders = {}
+    orders: dict[str, tuple[Arrival, ...]] = {}
     for number, arrival in enumerate(itertools.permutations(EVENTS)):
         order_id = f"P-{number}"
         orders[order_id] = arrival
@@ -193,7 +198,7 @@ def test_duplicated_and_shuffled_events_send_each_moment_once(
             f"Order #{order_id} refunded",
             f"Your order #{order_id} was delivered",
         ], orders[order_id]
-    assert [m.status for m in emails(runtime)].count("sent") == len(mail.received) == 48
+    assert [m.status for m in emails(runtime)].count(OutboxStatus.SENT) == len(mail.received) == 48
 
 
 def test_a_customer_named_like_a_script_is_escaped_in_the_html_part(

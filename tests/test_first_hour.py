@@ -59,6 +59,7 @@ def test_replay_without_an_argument_says_what_to_give(environ: dict[str, str]) -
     assert "give an EVENT_ID or --status" in result.output and "not both" not in result.output
 
 
+@pytest.mark.slow
 def test_replay_with_redis_away_changes_nothing_and_says_so_in_one_line(
     environ: dict[str, str], client: FlaskClient, store: StoreFixture, runtime: Runtime
 ) -> None:
@@ -98,6 +99,7 @@ def test_a_live_store_ignoring_test_events_says_why_and_warns_once(
     assert all(line.endswith("test-mode event on a live store") for line in listed)
 
 
+@pytest.mark.slow
 def test_a_command_outside_any_project_creates_nothing_and_says_how(tmp_path: Path) -> None:
     code, out, err = shopsync({}, "events", "list", cwd=tmp_path)
     assert code == 2 and out == ""
@@ -108,6 +110,7 @@ def test_a_command_outside_any_project_creates_nothing_and_says_how(tmp_path: Pa
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_missing_or_unmigrated_database_says_to_upgrade(tmp_path: Path) -> None:
     env = {"SHOPSYNC_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET_KEY}
     database = tmp_path / "shopsync.sqlite3"
@@ -134,6 +137,7 @@ def demo_environ(environ: dict[str, str], runtime: Runtime, public_url: str) -> 
     return {**environ, "PUBLIC_URL": public_url}
 
 
+@pytest.mark.slow
 def test_simulate_with_nothing_listening_is_one_line(
     environ: dict[str, str], runtime: Runtime
 ) -> None:
@@ -149,6 +153,7 @@ def test_simulate_with_nothing_listening_is_one_line(
     assert err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_simulated_tracker_first_announces_its_parcel(
     environ: dict[str, str], runtime: Runtime
 ) -> None:

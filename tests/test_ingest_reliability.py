@@ -57,6 +57,7 @@ def live_server(environ: dict[str, str], tmp_path: Path) -> Iterator[str]:
     process.stop()
 
 
+@pytest.mark.slow
 def test_concurrent_duplicates_across_gunicorn_workers_make_one_row(
     live_server: str, store: StoreFixture, runtime: Runtime
 ) -> None:
@@ -79,6 +80,7 @@ def test_concurrent_duplicates_across_gunicorn_workers_make_one_row(
     assert len(events(runtime)) == 1
 
 
+@pytest.mark.slow
 def test_chunked_body_over_the_cap_is_413(
     live_server: str, store: StoreFixture, runtime: Runtime
 ) -> None:
@@ -114,7 +116,8 @@ def test_redis_down_during_receipt_then_back(
     assert jobs.relay() == 1
     work_queue(rt)
     assert event_statuses(rt) == ["processed"]
-    assert order(rt, store.id, "R-1").state == "paid"  # type: ignore[union-attr]
+    recorded = order(rt, store.id, "R-1")
+    assert recorded is not None and recorded.state == "paid"
     rt.close()
 
 

@@ -8,6 +8,7 @@ import subprocess
 import zlib
 from pathlib import Path
 
+import pytest
 from redis import Redis
 from rq import Queue
 from rq.job import Job
@@ -34,12 +35,13 @@ def test_queued_drain_jobs_are_json_and_name_a_shopsync_job(runtime: Runtime) ->
     jobs.enqueue_drain(runtime.redis)
     [job_id] = get_queue(runtime.redis).job_ids
     data = runtime.redis.hget(f"rq:job:{job_id}", "data")
-    assert data is not None
+    assert isinstance(data, bytes)
     stored = json.loads(zlib.decompress(data))  # RQ compresses the serialized call
     assert stored == ["shopsync.pipeline.jobs.drain_inbox", None, [], {}]
     assert f"{jobs.drain_inbox.__module__}.{jobs.drain_inbox.__qualname__}" in JOB_FUNCTIONS
 
 
+@pytest.mark.slow
 def test_a_pickled_job_written_to_redis_does_not_run(
     environ: dict[str, str], runtime: Runtime, tmp_path: Path
 ) -> None:
@@ -53,6 +55,7 @@ def test_a_pickled_job_written_to_redis_does_not_run(
     assert "Traceback" not in finished.stderr
 
 
+@pytest.mark.slow
 def test_a_json_job_naming_another_function_does_not_run(
     environ: dict[str, str], runtime: Runtime, tmp_path: Path
 ) -> None:

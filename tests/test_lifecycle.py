@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from shopsync.models import Order, Refund, Shipment
-from shopsync.models.vocabulary import RefundStatus
+from shopsync.models.vocabulary import RefundStatus, ShipmentStatus
 from shopsync.orders.lifecycle import (
     Fulfillment,
     Payment,
@@ -24,7 +25,7 @@ from shopsync.orders.refunds import refunded_by_source
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def new_order(**fields: object) -> Order:
+def new_order(**fields: Any) -> Order:
     return Order(store_id=1, external_id="1", public_token="t", **fields)
 
 
@@ -46,7 +47,7 @@ def at(minutes: int) -> datetime:
         ({"payment_status": "payment_processing"}, "payment_processing"),
     ],
 )
-def test_state_is_derived_from_the_dimensions(fields: dict[str, object], state: str) -> None:
+def test_state_is_derived_from_the_dimensions(fields: dict[str, Any], state: str) -> None:
     assert derive_state(new_order(**fields)) == state
 
 
@@ -80,12 +81,12 @@ def test_state_is_derived_from_the_dimensions(fields: dict[str, object], state: 
     ],
 )
 def test_payment_stage_comes_from_refunds_then_money_received_then_the_attempt(
-    fields: dict[str, object], stage: Payment
+    fields: dict[str, Any], stage: Payment
 ) -> None:
     assert payment_stage(new_order(**fields)) == stage
 
 
-def parcel(status: str = "in_transit", **fields: object) -> Shipment:
+def parcel(status: ShipmentStatus = ShipmentStatus.IN_TRANSIT, **fields: Any) -> Shipment:
     return Shipment(store_id=1, order_id=1, external_id="p", status=status, **fields)
 
 
@@ -96,11 +97,15 @@ def parcel(status: str = "in_transit", **fields: object) -> Shipment:
         (Fulfillment.SHIPPED, [], Fulfillment.SHIPPED),
         (None, [parcel(partial=True)], Fulfillment.PARTIALLY_SHIPPED),
         (Fulfillment.SHIPPED, [parcel(partial=True)], Fulfillment.SHIPPED),
-        (None, [parcel("delivered"), parcel("out_for_delivery")], Fulfillment.OUT_FOR_DELIVERY),
+        (
+            None,
+            [parcel(ShipmentStatus.DELIVERED), parcel(ShipmentStatus.OUT_FOR_DELIVERY)],
+            Fulfillment.OUT_FOR_DELIVERY,
+        ),
         # A cancelled parcel and a return count for nothing.
         (None, [parcel(canceled=True)], Fulfillment.UNFULFILLED),
-        (None, [parcel("delivered", is_return=True)], Fulfillment.UNFULFILLED),
-        (None, [parcel("delivered"), parcel(canceled=True)], Fulfillment.DELIVERED),
+        (None, [parcel(ShipmentStatus.DELIVERED, is_return=True)], Fulfillment.UNFULFILLED),
+        (None, [parcel(ShipmentStatus.DELIVERED), parcel(canceled=True)], Fulfillment.DELIVERED),
         (Fulfillment.PARTIALLY_SHIPPED, [parcel(canceled=True)], Fulfillment.PARTIALLY_SHIPPED),
     ],
 )

@@ -23,7 +23,7 @@ from handlers.standard import samples as standard_samples
 from handlers.stripe import samples as stripe_samples
 from handlers.woocommerce import samples as woo_samples
 from shopsync.runtime import Runtime
-from tests.support import StoreFixture, deliver, events, work_queue
+from tests.support import StoreFixture, deliver, events, json_body, work_queue
 
 ABSURD_DATES = [
     "99999-01-01T00:00:00Z",
@@ -67,7 +67,7 @@ def test_an_absurd_signed_stripe_timestamp_is_a_400(
 ) -> None:
     response = stripe_post(client, store, stripe_event(str(int(time.time()))), stamp)
     assert response.status_code == 400
-    assert "timestamp" in response.json["error"]
+    assert "timestamp" in json_body(response)["error"]
     assert events(runtime) == []
 
 
@@ -79,7 +79,7 @@ def test_an_absurd_signed_created_is_a_400(
 ) -> None:
     response = stripe_post(client, store, stripe_event(created), str(int(time.time())))
     assert response.status_code == 400
-    assert response.json["error"] in (
+    assert json_body(response)["error"] in (
         "created is not a unix time in whole seconds",
         "body is not valid JSON",
     )

@@ -64,11 +64,13 @@ def test_orders_keep_what_they_reached_across_the_move_to_recomputed_dimensions(
     tables = MetaData()
     tables.reflect(empty_engine)
     with empty_engine.begin() as connection:
-        store_id = connection.execute(
+        inserted = connection.execute(
             tables.tables["store"]
             .insert()
             .values(name="Old shop", livemode=True, api_key_hash="h" * 64, created_at=now)
-        ).inserted_primary_key[0]
+        ).inserted_primary_key
+        assert inserted is not None
+        store_id = inserted[0]
         order_row = {
             "store_id": store_id,
             "state": "canceled",
@@ -122,11 +124,13 @@ def test_a_stripe_connection_made_before_0013_keeps_its_secrets_and_mode(
     tables = MetaData()
     tables.reflect(empty_engine)
     with empty_engine.begin() as connection:
-        store_id = connection.execute(
+        inserted = connection.execute(
             tables.tables["store"]
             .insert()
             .values(name="Old shop", livemode=True, api_key_hash="h" * 64, created_at=now)
-        ).inserted_primary_key[0]
+        ).inserted_primary_key
+        assert inserted is not None
+        store_id = inserted[0]
         connection.execute(
             tables.tables["webhook_endpoint"].insert(),
             [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
@@ -23,6 +24,7 @@ def the_message(rt: Runtime) -> OutboxMessage:
         return session.exec(select(OutboxMessage)).one()
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_delivery_delivers_again_with_the_same_id_and_counts_it(
     environ: dict[str, str],
     client: FlaskClient,

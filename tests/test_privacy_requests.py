@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from handlers.shopify import samples
 from shopsync.models import Customer, Order, WebhookEvent
@@ -42,7 +42,7 @@ def orders_by_id(rt: Runtime, store_id: int) -> dict[str, Order]:
 def customers(rt: Runtime, store_id: int) -> list[tuple[str | None, str]]:
     with Session(rt.engine) as session:
         found = session.exec(
-            select(Customer).where(Customer.store_id == store_id).order_by(Customer.id)  # type: ignore[arg-type]
+            select(Customer).where(Customer.store_id == store_id).order_by(col(Customer.id))
         )
         return [(customer.name, customer.email) for customer in found]
 

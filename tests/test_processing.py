@@ -9,10 +9,10 @@ from shopsync.runtime import Runtime
 from tests.support import StoreFixture, deliver, event_statuses, order, timeline, work_queue
 
 
-def checkout(order_id: str, amount: int = 4200, **kwargs: object) -> dict[str, object]:
+def checkout(order_id: str, amount: int = 4200) -> dict[str, object]:
     return samples.event(
         "checkout.session.completed",
-        samples.checkout_session(order_id, amount=amount, **kwargs),  # type: ignore[arg-type]
+        samples.checkout_session(order_id, amount=amount),
         livemode=True,
     )
 

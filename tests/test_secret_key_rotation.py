@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from click.testing import CliRunner
 from flask import Flask
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from handlers.stripe import samples
 from shopsync.app import create_app
@@ -19,7 +19,7 @@ from shopsync.crypto import Vault
 from shopsync.errors import SecretsUnreadable
 from shopsync.models import PlatformConnection, StripeConnection, WebhookEndpoint
 from shopsync.runtime import Runtime
-from tests.support import StoreFixture, deliver
+from tests.support import StoreFixture, deliver, json_body
 
 NEW_KEY = "rotated-key-7fQ2mZ7xLr4TbW1kVn8cHs3YpE6uJd0a"
 
@@ -35,7 +35,7 @@ def app_with(environ: dict[str, str], **changes: str) -> Iterator[Flask]:
 
 def stored_ciphertexts(runtime: Runtime) -> list[tuple[str, str]]:
     with Session(runtime.engine) as session:
-        endpoints = session.exec(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
+        endpoints = session.exec(select(WebhookEndpoint).order_by(col(WebhookEndpoint.id))).all()
     return [(e.key_encrypted, e.secrets_encrypted) for e in endpoints]
 
 
@@ -87,7 +87,7 @@ def test_secrets_rotate_moves_every_stored_secret_to_the_new_key(
     )
     with app_with(environ, SECRET_KEY=NEW_KEY) as app:
         client = app.test_client()
-        assert client.get("/readyz").json["secrets"] == "ok"
+        assert json_body(client.get("/readyz"))["secrets"] == "ok"
         assert deliver(client, store, "stripe", an_event()).status_code == 200
         # The store's own secrets survived the move unchanged.
         assert (
@@ -136,11 +136,11 @@ def test_secrets_rotate_covers_both_stripe_modes_and_platform_credentials(
     assert result.exit_code == 0, result.output
     new_vault = Vault(NEW_KEY)
     with Session(runtime.engine) as session:
-        live = session.get(StripeConnection, (store_id, True))
+        live_row = session.get(StripeConnection, (store_id, True))
         test = session.get(StripeConnection, (store_id, False))
         [row] = session.exec(select(PlatformConnection)).all()
-    assert live is not None and test is not None
-    assert new_vault.decrypt(live.api_key_encrypted) == "sk_live_" + "l" * 24
+    assert live_row is not None and test is not None
+    assert new_vault.decrypt(live_row.api_key_encrypted) == "sk_live_" + "l" * 24
     assert new_vault.decrypt(test.api_key_encrypted) == "sk_test_" + "t" * 24
     assert new_vault.decrypt_list(test.secrets_encrypted or "") == ["whsec_sk_test_" + "t" * 24]
     assert "ck_" + "k" * 40 in new_vault.decrypt(row.credentials_encrypted)

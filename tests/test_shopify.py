@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from werkzeug.test import TestResponse
 
 from handlers.shopify import PROVIDER, samples
@@ -27,6 +27,7 @@ from tests.support import (
     deliver,
     event_statuses,
     events,
+    json_body,
     order,
     timeline,
     work_queue,
@@ -88,7 +89,7 @@ def hand_signed(store: StoreFixture, body: bytes, **headers: str) -> dict[str, s
 
 def shipments(rt: Runtime, order_id: int | None) -> list[Shipment]:
     with Session(rt.engine) as session:
-        statement = select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.id)
+        statement = select(Shipment).where(Shipment.order_id == order_id).order_by(col(Shipment.id))
         return list(session.exec(statement))
 
 
@@ -144,7 +145,7 @@ def test_missing_or_malformed_signature_is_refused(
         headers["X-Shopify-Hmac-Sha256"] = signature
     response = post_raw(client, store, body_of(shop_order()), headers)
     assert response.status_code == 400
-    assert response.json["error"] in (
+    assert json_body(response)["error"] in (
         "missing X-Shopify-Hmac-Sha256 header",
         "signature does not match this endpoint's secrets",
     )

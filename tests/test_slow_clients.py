@@ -81,9 +81,15 @@ def live_server(environ: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, 
     process.stop()
 
 
-def timed(request: http.client.HTTPConnection, method: str, path: str, **kw: object) -> float:
+def timed(
+    request: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> float:
     started = time.monotonic()
-    request.request(method, path, **kw)  # type: ignore[arg-type]
+    request.request(method, path, body=body, headers=headers or {})
     response = request.getresponse()
     response.read()
     assert response.status == 200

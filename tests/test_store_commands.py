@@ -174,7 +174,7 @@ def test_delete_asks_first_and_removes_everything_of_that_store_only(
     code, output = run(environ, "store", "delete", str(store.id), "--yes")
     assert code == 0 and f"deleted store {store.id} (Test shop)" in output
     with Session(runtime.engine) as session:
-        for model in (Store, WebhookEndpoint, WebhookEvent, Order):
-            owners = session.exec(select(model.store_id if model is not Store else Store.id)).all()  # type: ignore[attr-defined]
-            assert store.id not in owners and owners, model
+        for column in (Store.id, WebhookEndpoint.store_id, WebhookEvent.store_id, Order.store_id):
+            owners = session.exec(select(column)).all()
+            assert store.id not in owners and owners, column
         assert session.exec(select(func.count()).select_from(Store)).one() == 1

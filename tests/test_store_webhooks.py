@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from handlers.shopify import samples as shopify_samples
@@ -83,7 +83,7 @@ def pay(client: FlaskClient, store: StoreFixture, *, event_id: str | None = None
 
 def messages(rt: Runtime) -> list[OutboxMessage]:
     with Session(rt.engine) as session:
-        return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+        return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))))
 
 
 def retry_due(rt: Runtime) -> None:
@@ -267,7 +267,7 @@ def test_a_host_name_that_resolves_to_a_private_address_is_refused_at_connect(
     receiver: Receiver,
 ) -> None:
     host = socket.gethostname()
-    resolved = {info[4][0] for info in socket.getaddrinfo(host, receiver.port)}
+    resolved = {str(info[4][0]) for info in socket.getaddrinfo(host, receiver.port)}
     if not all(address.startswith(("127.", "10.", "192.168.", "::1")) for address in resolved):
         pytest.skip(f"{host} does not resolve to a private address on this machine")
     strict = create_app(
@@ -330,7 +330,7 @@ def test_a_disabled_subscriber_is_skipped_and_one_failing_for_days_is_disabled(
     with runtime.engine.begin() as connection:
         connection.execute(
             update(StoreSubscriber)
-            .where(StoreSubscriber.id == subscriber_id)  # type: ignore[arg-type]
+            .where(col(StoreSubscriber.id) == subscriber_id)
             .values(failing_since=utcnow() - timedelta(days=4))
         )
     assert subscribers.record_failure(runtime.engine, subscriber_id, gave_up=False) is False

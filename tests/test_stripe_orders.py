@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from handlers.stripe import samples
 from shopsync.runtime import Runtime
-from tests.support import StoreFixture, deliver, event_statuses, events, work_queue
+from tests.support import StoreFixture, deliver, event_statuses, events, json_body, work_queue
 
 INTENT = "pi_3OrderLink"
 CHARGE = "ch_3OrderLink"
@@ -35,7 +35,7 @@ def api_order(client: FlaskClient, store: StoreFixture, order_id: str) -> dict[s
         f"/api/v1/orders/{order_id}", headers={"Authorization": f"Bearer {store.api_key}"}
     )
     assert response.status_code == 200, response.json
-    return response.json  # type: ignore[no-any-return]
+    return json_body(response)
 
 
 def checkout(order_id: str, amount: int = 5000, **kwargs: Any) -> dict[str, Any]:

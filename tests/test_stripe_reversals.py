@@ -15,7 +15,15 @@ from flask.testing import FlaskClient
 
 from handlers.stripe import samples
 from shopsync.runtime import Runtime
-from tests.support import ARRIVALS, StoreFixture, arriving, deliver, event_statuses, work_queue
+from tests.support import (
+    ARRIVALS,
+    StoreFixture,
+    arriving,
+    deliver,
+    event_statuses,
+    json_body,
+    work_queue,
+)
 
 ORDER = "1001"
 INTENT = "pi_3TzExamplePI0001"
@@ -91,7 +99,7 @@ def api_order(client: FlaskClient, store: StoreFixture) -> dict[str, Any]:
         f"/api/v1/orders/{ORDER}", headers={"Authorization": f"Bearer {store.api_key}"}
     )
     assert response.status_code == 200
-    return response.json  # type: ignore[no-any-return]
+    return json_body(response)
 
 
 def milestones(document: dict[str, Any]) -> list[str]:

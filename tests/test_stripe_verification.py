@@ -7,22 +7,24 @@ import time
 
 import pytest
 import stripe
+from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from handlers.stripe import samples
 from shopsync.runtime import Runtime
-from tests.support import StoreFixture, body_of, deliver, events
+from tests.support import StoreFixture, body_of, deliver, events, json_body
 
 ORDER = "1001"
 
 
-def intent_event(**kwargs: object) -> dict[str, object]:
-    return samples.event(
-        "payment_intent.succeeded", samples.payment_intent(ORDER, amount=2500), **kwargs
-    )  # type: ignore[arg-type]
+def intent_event() -> dict[str, object]:
+    return samples.event("payment_intent.succeeded", samples.payment_intent(ORDER, amount=2500))
 
 
-def post_raw(client: FlaskClient, store: StoreFixture, body: bytes, header: str | None):
+def post_raw(
+    client: FlaskClient, store: StoreFixture, body: bytes, header: str | None
+) -> TestResponse:
     headers = {"Content-Type": "application/json"}
     if header is not None:
         headers["Stripe-Signature"] = header
@@ -30,9 +32,10 @@ def post_raw(client: FlaskClient, store: StoreFixture, body: bytes, header: str 
 
 
 def stripe_header(body: bytes, secret: str, timestamp: float) -> str:
-    return stripe.WebhookSignature.generate_signature_header(
+    header: str = stripe.WebhookSignature.generate_signature_header(
         body.decode(), secret, timestamp=int(timestamp)
     )
+    return header
 
 
 def test_signed_delivery_is_recorded(
@@ -74,7 +77,7 @@ def test_wrong_secret_is_refused(
 ) -> None:
     response = deliver(client, store, "stripe", intent_event(), secret="whsec_not_the_right_one")
     assert response.status_code == 400
-    assert "signature" in response.json["error"]
+    assert "signature" in json_body(response)["error"]
     assert events(runtime) == []
 
 
@@ -102,7 +105,7 @@ def test_an_hour_in_the_future_is_refused(
 ) -> None:
     response = deliver(client, store, "stripe", intent_event(), timestamp=time.time() + 3600)
     assert response.status_code == 400
-    assert "tolerance" in response.json["error"]
+    assert "tolerance" in json_body(response)["error"]
     assert events(runtime) == []
 
 
@@ -131,7 +134,7 @@ def test_any_v1_signature_passes_while_stripe_rolls_a_secret(
 
 
 def test_rotated_secrets_are_all_accepted(
-    client: FlaskClient, store: StoreFixture, runtime: Runtime, app: object
+    client: FlaskClient, store: StoreFixture, runtime: Runtime, app: Flask
 ) -> None:
     from shopsync.stores.provisioning import set_secrets
     from shopsync.web.state import app_state
@@ -144,7 +147,7 @@ def test_rotated_secrets_are_all_accepted(
         provider="stripe",
         secrets=["whsec_new_secret_0123456789", old],
     )
-    with app.app_context():  # type: ignore[attr-defined]
+    with app.app_context():
         app_state().directory.forget()
     assert (
         deliver(

@@ -3,8 +3,6 @@ only REDIS_TLS_VERIFY=false (Heroku's self-signed add-on) turns that off."""
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import os
 import shutil
 import subprocess
@@ -13,10 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from handlers.stripe import samples
@@ -24,6 +18,7 @@ from shopsync.app import create_app
 from shopsync.config import Settings
 from shopsync.errors import ConfigError
 from shopsync.runtime import Runtime
+from tests.certificates import write_self_signed_certificate
 from tests.processes import BIN, PROJECT_ROOT, Process, free_port, wait_until
 from tests.support import deliver, event_statuses, make_store
 
@@ -36,42 +31,12 @@ class TlsRedis:
     certificate: Path
 
 
-def write_self_signed_certificate(directory: Path, *, for_ip: bool) -> tuple[Path, Path]:
-    """A certificate that is its own authority, naming 127.0.0.1 or only redis.internal."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "redis.internal")])
-    names: list[x509.GeneralName] = [x509.DNSName("redis.internal")]
-    if for_ip:
-        names.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "redis.crt", directory / "redis.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 def start_tls_redis(directory: Path, *, for_ip: bool) -> Iterator[TlsRedis]:
     if REDIS_SERVER is None:
         pytest.skip("needs a redis-server built with TLS (Debian's has it; CI runs this)")
-    cert, key = write_self_signed_certificate(directory, for_ip=for_ip)
+    # Named redis.internal; trusted for 127.0.0.1 too only when the address is in it.
+    addresses = ("127.0.0.1",) if for_ip else ()
+    cert, key = write_self_signed_certificate(directory, name="redis.internal", addresses=addresses)
     port = free_port()
     argv = [
         REDIS_SERVER,
@@ -112,11 +77,13 @@ def runtime_for(tmp_path: Path, url: str, **extra: str) -> Runtime:
 
 def round_trip(runtime: Runtime) -> bytes | None:
     runtime.redis.set("shopsync:tls-check", "ok")
-    value: bytes | None = runtime.redis.get("shopsync:tls-check")
+    value = runtime.redis.get("shopsync:tls-check")
     runtime.close()
+    assert value is None or isinstance(value, bytes)
     return value
 
 
+@pytest.mark.slow
 def test_an_untrusted_certificate_is_refused_by_default(
     tls_redis: TlsRedis, tmp_path: Path
 ) -> None:
@@ -126,6 +93,7 @@ def test_an_untrusted_certificate_is_refused_by_default(
     runtime.close()
 
 
+@pytest.mark.slow
 def test_a_certificate_signed_by_the_configured_authority_is_trusted(
     tls_redis: TlsRedis, tmp_path: Path
 ) -> None:
@@ -133,6 +101,7 @@ def test_a_certificate_signed_by_the_configured_authority_is_trusted(
     assert round_trip(runtime) == b"ok"
 
 
+@pytest.mark.slow
 def test_a_trusted_certificate_for_another_host_is_refused(
     misnamed_tls_redis: TlsRedis, tmp_path: Path
 ) -> None:
@@ -144,6 +113,7 @@ def test_a_trusted_certificate_for_another_host_is_refused(
     runtime.close()
 
 
+@pytest.mark.slow
 def test_verification_off_connects_to_a_self_signed_platform_redis(
     misnamed_tls_redis: TlsRedis, tmp_path: Path
 ) -> None:
@@ -151,6 +121,7 @@ def test_verification_off_connects_to_a_self_signed_platform_redis(
     assert round_trip(runtime) == b"ok"
 
 
+@pytest.mark.slow
 def test_the_web_process_and_the_worker_use_the_verified_connection(
     environ: dict[str, str], tls_redis: TlsRedis, tmp_path: Path
 ) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from handlers.easypost import samples as easypost_samples
 from handlers.shopify import samples as shopify_samples
@@ -86,7 +86,7 @@ def announce_order(client: FlaskClient, store: StoreFixture) -> None:
 
 def parcels(rt: Runtime) -> list[Shipment]:
     with Session(rt.engine) as session:
-        return list(session.exec(select(Shipment).order_by(Shipment.id)))  # type: ignore[arg-type]
+        return list(session.exec(select(Shipment).order_by(col(Shipment.id))))
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(document.cookie)", "JaVaScRiPt:x", "data:,x"])

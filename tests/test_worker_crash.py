@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 from rq import Worker
 from rq.registry import StartedJobRegistry
@@ -33,17 +34,18 @@ def order_locked(rt: Runtime, external_id: str) -> Iterator[Callable[[], bool]]:
             yield lambda: [e.status for e in events(rt)][-1] == "processing"
         return
     path = rt.engine.url.database or ""
-    connection = sqlite3.connect(path, isolation_level=None, timeout=30)
-    connection.execute("BEGIN IMMEDIATE")
+    lock = sqlite3.connect(path, isolation_level=None, timeout=30)
+    lock.execute("BEGIN IMMEDIATE")
     registry = StartedJobRegistry(QUEUE_NAME, connection=rt.redis)
     try:
         # Stuck before claiming: the id left Redis, the claim waits for the write lock.
         yield lambda: LANE.waiting(rt.redis) == 0 and registry.count > 0
     finally:
-        connection.execute("ROLLBACK")
-        connection.close()
+        lock.execute("ROLLBACK")
+        lock.close()
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_job_processes_the_event_exactly_once(
     environ: dict[str, str],
     client: FlaskClient,
@@ -87,6 +89,7 @@ def test_worker_killed_mid_job_processes_the_event_exactly_once(
     assert timeline(runtime, paid.id) == ["created", "paid"]
 
 
+@pytest.mark.slow
 def test_worker_stops_cleanly_when_every_process_gets_sigterm(
     environ: dict[str, str], runtime: Runtime, tmp_path: Path
 ) -> None:

@@ -116,6 +116,18 @@ def _write(
     )
     key = email_key(order_id, milestone.value)
     payload = compose(context, letter, key=key, at=utcnow())
+    post_email(work, payload, key=key, recipient=recipient, order_id=order_id)
+
+
+def post_email(
+    work: UnitOfWork,
+    payload: dict[str, str],
+    *,
+    key: str,
+    recipient: str,
+    order_id: int | None = None,
+) -> None:
+    """Write a composed email to the outbox, listed under its subject."""
     post(
         work,
         kind=OutboxKind.EMAIL,
@@ -141,15 +153,7 @@ def write_status_link(work: UnitOfWork, order: Order, *, recipient: str, key: st
         return False
     envelope = Envelope(work.store.name, settings_of(work.session, work.store_id), recipient)
     payload = compose_status_link(context, envelope, order, key=key, at=utcnow())
-    post(
-        work,
-        kind=OutboxKind.EMAIL,
-        key=key,
-        target=recipient,
-        summary=payload["subject"],
-        payload=payload,
-        order_id=order.id,
-    )
+    post_email(work, payload, key=key, recipient=recipient, order_id=order.id)
     return True
 
 

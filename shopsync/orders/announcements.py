@@ -51,9 +51,7 @@ SUBSCRIBERS_CACHE = "shopsync.subscribers"
 
 @on_finish
 def announce_to_subscribers(work: UnitOfWork) -> None:
-    moments = [
-        m for m in work.moments if m.subject == ORDER_SUBJECT and m.name in EVENT_FOR_MILESTONE
-    ]
+    moments = [m for m in work.moments if _announced(m)]
     if not moments:
         return
     listening = _subscribers(work.session, work.store_id)
@@ -68,6 +66,7 @@ def announce_to_subscribers(work: UnitOfWork) -> None:
 
 
 def _announced(moment: Moment) -> bool:
+    """An order milestone the store's systems hear about (not every timeline entry is one)."""
     return moment.subject == ORDER_SUBJECT and moment.name in EVENT_FOR_MILESTONE
 
 

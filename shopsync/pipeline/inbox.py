@@ -109,16 +109,7 @@ def finish_statement(event_id: int, status: EventStatus, reason: str | None = No
     return (
         update(table)
         .where(table.c.id == event_id, table.c.status == EventStatus.PROCESSING.value)
-        .values(
-            status=status.value,
-            last_error=_clip(reason),
-            failed_handler=None,
-            failure_trace=None,
-            processed_at=utcnow(),
-            claimed_until=None,
-            next_attempt_at=None,
-            waiting_for=None,
-        )
+        .values(**_finished(status, reason))
     )
 
 
@@ -127,17 +118,22 @@ def finish_many_statement(event_ids: Sequence[int]):  # type: ignore[no-untyped-
     return (
         update(table)
         .where(table.c.id.in_(list(event_ids)), table.c.status == EventStatus.PROCESSING.value)
-        .values(
-            status=EventStatus.PROCESSED.value,
-            last_error=None,
-            failed_handler=None,
-            failure_trace=None,
-            processed_at=utcnow(),
-            claimed_until=None,
-            next_attempt_at=None,
-            waiting_for=None,
-        )
+        .values(**_finished(EventStatus.PROCESSED, None))
     )
+
+
+def _finished(status: EventStatus, reason: str | None) -> dict[str, object]:
+    """A finished row: its outcome and when, no failure, claim, retry or wait left."""
+    return {
+        "status": status.value,
+        "last_error": _clip(reason),
+        "failed_handler": None,
+        "failure_trace": None,
+        "processed_at": utcnow(),
+        "claimed_until": None,
+        "next_attempt_at": None,
+        "waiting_for": None,
+    }
 
 
 def park_statement(event_id: int, waiting_for: str):  # type: ignore[no-untyped-def]

@@ -28,9 +28,8 @@ from shopsync.customers.consent import may_send_order_email
 from shopsync.customers.email_settings import moments_off, settings_of
 from shopsync.customers.letters import Envelope
 from shopsync.customers.moments import EmailMoment
-from shopsync.models import Customer, OutboxKind, OutboxMessage, Subscription
+from shopsync.models import Customer, OutboxMessage, Subscription
 from shopsync.models.vocabulary import InvoiceOutcome
-from shopsync.outbox.rows import post
 from shopsync.subscriptions.facts import InvoiceFacts
 from shopsync.subscriptions.letters import SubscriptionLetter, compose
 from shopsync.subscriptions.times import aware, maybe_aware
@@ -90,14 +89,7 @@ def write(
         date=_date(row, moment, invoice),
     )
     payload = compose(context, letter, key=key, at=utcnow())
-    post(
-        work,
-        kind=OutboxKind.EMAIL,
-        key=key,
-        target=customer.email,
-        summary=payload["subject"],
-        payload=payload,
-    )
+    notifications.post_email(work, payload, key=key, recipient=customer.email)
 
 
 def reason_to_skip(session: Session, message: OutboxMessage) -> str | None:
