@@ -275,15 +275,16 @@ def _create_webhook(standin: MailchimpStandIn, call: ApiCall, found: re.Match[st
             "see the 'errors' array.",
             errors=[{"field": "url", "message": "We couldn't verify the URL is working."}],
         )
-    webhook = {
-        "id": standin.new_id(),
+    webhook_id = standin.new_id()
+    webhook: dict[str, Any] = {
+        "id": webhook_id,
         "url": url,
         "events": body.get("events") or {},
         "sources": body.get("sources") or {},
         "list_id": list_id,
         "_links": [],
     }
-    standin.webhooks.setdefault(list_id, {})[webhook["id"]] = webhook
+    standin.webhooks.setdefault(list_id, {})[webhook_id] = webhook
     return 200, webhook
 
 

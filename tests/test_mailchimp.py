@@ -87,7 +87,7 @@ def hook_path(
     assert result.exit_code == 0, result.output
     [hook] = mailchimp.webhooks[AUDIENCE_ID].values()
     mailchimp.calls.clear()
-    return urlsplit(hook["url"]).path
+    return urlsplit(str(hook["url"])).path
 
 
 def at(minutes: int) -> str:
