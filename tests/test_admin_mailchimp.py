@@ -5,7 +5,6 @@ never shown again nor logged; one store's user never reaches another store's acc
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,13 +14,7 @@ from sqlmodel import Session
 from shopsync.mailchimp import connection
 from shopsync.models import MailchimpConnection
 from shopsync.runtime import Runtime
-from tests.mailchimp_standin import (
-    API_KEY,
-    AUDIENCE_ID,
-    AUDIENCE_NAME,
-    MailchimpStandIn,
-    running_mailchimp,
-)
+from tests.mailchimp_standin import API_KEY, AUDIENCE_ID, AUDIENCE_NAME, MailchimpStandIn
 from tests.pages import add_admin, csrf_token, post_form, sign_in, text_of
 from tests.support import StoreFixture, make_store
 
@@ -32,9 +25,8 @@ OTHER_KEY = "fedcba9876543210fedcba9876543210-us21"
 
 
 @pytest.fixture
-def mailchimp() -> Iterator[MailchimpStandIn]:
-    with running_mailchimp() as standin:
-        yield standin
+def mailchimp(mailchimp_api: MailchimpStandIn) -> MailchimpStandIn:
+    return mailchimp_api
 
 
 @pytest.fixture
