@@ -171,6 +171,16 @@ def test_each_refusal_is_one_line_on_the_page(
     assert account_of(runtime, store.id) is None and mailchimp.webhooks == {}
 
 
+def test_a_webhook_url_mailchimp_cannot_reach_is_said_and_nothing_is_kept(
+    owner: FlaskClient, runtime: Runtime, mailchimp: MailchimpStandIn, store: StoreFixture
+) -> None:
+    mailchimp.validate_urls = True  # PUBLIC_URL is http://shop.test: nothing answers there
+    refused = post_form(owner, f"{PAGE}/connect", api_key=API_KEY, audience_id=AUDIENCE_ID)
+    assert refused.status_code == 502
+    assert "must reach this deployment&#39;s PUBLIC_URL" in text_of(refused)
+    assert mailchimp.webhooks == {} and account_of(runtime, store.id) is None
+
+
 def test_an_audience_the_account_does_not_have_is_refused(
     owner: FlaskClient, runtime: Runtime, mailchimp: MailchimpStandIn, store: StoreFixture
 ) -> None:

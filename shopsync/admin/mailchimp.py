@@ -21,6 +21,7 @@ from shopsync.runtime import Runtime
 HINT_CHARACTERS = 4
 UNAUTHORIZED = 401
 FORBIDDEN = 403
+WEBHOOK_CALL = "lists.create_list_webhook"
 
 
 @dataclass(frozen=True)
@@ -64,5 +65,11 @@ def refusal(error: ShopsyncError) -> tuple[int, str]:
         return 422, (
             f"Mailchimp refused the key ({error.detail}): check it under Account > Extras > "
             "API keys, or make a new one"
+        )
+    if WEBHOOK_CALL in error.detail:
+        # Mailchimp saves a webhook only after its URL answered a GET from the internet.
+        return 502, (
+            f"Mailchimp did not take the webhook ({error.detail}): it must reach this "
+            "deployment's PUBLIC_URL from the internet"
         )
     return 502, f"Mailchimp refused the request ({error.detail})"
