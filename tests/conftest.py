@@ -25,6 +25,7 @@ from shopsync.dev.embedded_redis import EmbeddedRedis
 from shopsync.migrate import upgrade
 from shopsync.runtime import Runtime
 from shopsync.web.state import app_state
+from tests.mailchimp_standin import MailchimpStandIn, running_mailchimp
 from tests.platform_standins import (
     ShopifyAdmin,
     WooCommerceSite,
@@ -226,4 +227,10 @@ def woo_site() -> Iterator[WooCommerceSite]:
 @pytest.fixture
 def shop_api() -> Iterator[ShopifyAdmin]:
     with running_shopify() as standin:
+        yield standin
+
+
+@pytest.fixture
+def mailchimp_api() -> Iterator[MailchimpStandIn]:
+    with running_mailchimp() as standin:
         yield standin

@@ -20,8 +20,9 @@ from handlers.stripe import samples
 from shopsync.models import EventStatus, WebhookEvent
 from shopsync.runtime import Runtime
 from tests.browser import Site, Watcher, chromium, chromium_available, running_site
+from tests.mailchimp_standin import API_KEY, MailchimpStandIn
 from tests.pages import OWNER, PASSWORD, add_admin, find_order
-from tests.processes import wait_until
+from tests.processes import http_status, wait_until
 from tests.receivers import Receiver, running_receiver
 from tests.stripe_standin import StripeStandIn
 from tests.support import StoreFixture
@@ -35,8 +36,8 @@ IMAGE_NAME = '"><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture
-def extra_environ(stripe_api: StripeStandIn) -> dict[str, str]:
-    return {"STRIPE_API_BASE": stripe_api.base}
+def extra_environ(stripe_api: StripeStandIn, mailchimp_api: MailchimpStandIn) -> dict[str, str]:
+    return {"STRIPE_API_BASE": stripe_api.base, "MAILCHIMP_API_BASE": mailchimp_api.base}
 
 
 @pytest.fixture(scope="module")
@@ -308,3 +309,45 @@ def test_an_unreachable_woocommerce_site_shows_what_to_paste_by_hand_with_copy_b
     assert page.evaluate("navigator.clipboard.readText()") == store.secret("woocommerce")
     by_hand.locator('button[data-copy="woocommerce-url"]').click()
     assert page.evaluate("navigator.clipboard.readText()") == store.url("woocommerce")
+
+
+def test_the_owner_connects_mailchimp_choosing_the_audience_then_disconnects(
+    site: Site,
+    page: Page,
+    runtime: Runtime,
+    mailchimp_api: MailchimpStandIn,
+    store: StoreFixture,
+) -> None:
+    mailchimp_api.add_audience("f00dfeed01", "Wholesale buyers")
+    add_admin(runtime)
+    sign_in(page, site)
+    page.get_by_role("link", name="Connections").click()
+    page.get_by_role("link", name="Connect Mailchimp").click()
+    page.get_by_label("API key").fill(API_KEY)
+    page.get_by_role("button", name="Connect Mailchimp").click()
+
+    choice = page.locator("#mailchimp-audiences")
+    expect(choice.get_by_role("radio")).to_have_count(2)
+    expect(page.get_by_text(API_KEY)).to_have_count(0)
+    choice.get_by_label("Wholesale buyers").check()
+    choice.get_by_label("Double opt-in").check()
+    choice.get_by_role("button", name="Connect this audience").click()
+
+    expect(
+        page.get_by_text("Connected to Mailchimp: the audience Wholesale buyers")
+    ).to_be_visible()
+    [hook] = mailchimp_api.webhooks["f00dfeed01"].values()
+    account = page.locator("#mailchimp-account")
+    expect(account.get_by_text(hook["id"])).to_be_visible()
+    expect(account.get_by_text("on: new members from checkouts confirm")).to_be_visible()
+    expect(page.get_by_text(API_KEY)).to_have_count(0)
+    assert hook["sources"] == {"user": True, "admin": True, "api": False}
+    # The URL Mailchimp was given answers its check (a GET) at the running service.
+    path = hook["url"].removeprefix(runtime.settings.public_url)
+    wait_until(lambda: http_status(site.url(path)) == 200, what="the webhook URL to answer")
+
+    account.get_by_role("button", name="Disconnect").click()  # the confirm is accepted
+    expect(page.get_by_text("Disconnected from Mailchimp")).to_be_visible()
+    assert mailchimp_api.webhooks["f00dfeed01"] == {}
+    # Its secret is replaced: the old URL verifies nothing (once the workers' cache passes).
+    wait_until(lambda: http_status(site.url(path)) == 404, timeout=15, what="the old URL to 404")

@@ -27,6 +27,8 @@ from shopsync.connections.stripe import ConnectionStatus, Services
 from shopsync.connections.stripe_api import RemoteEndpoint, StripeApi
 from shopsync.connections.stripe_reader import api_key_of, key_hint
 from shopsync.errors import ProviderError
+from shopsync.mailchimp import connection as mailchimp_connection
+from shopsync.mailchimp.connection import ConnectionStatus as MailchimpStatus
 from shopsync.models import Store
 from shopsync.outbox.http import TargetPolicy
 from shopsync.runtime import Runtime
@@ -55,6 +57,7 @@ class Overview:
     stripe: list[ConnectionStatus]
     woocommerce: PlatformStatus
     shopify: PlatformStatus
+    mailchimp: MailchimpStatus
 
 
 def stripe_services(rt: Runtime, *, timeout: float | None = None) -> Services:
@@ -85,6 +88,11 @@ def overview(rt: Runtime, *, store_id: int) -> Overview:
         ),
         shopify=platforms.status_of(
             rt.engine, rt.vault, store_id=store_id, provider=shopify.PROVIDER
+        ),
+        mailchimp=mailchimp_connection.status(
+            mailchimp_connection.services_for(rt),
+            store_id=store_id,
+            public_url=rt.settings.public_url,
         ),
     )
 

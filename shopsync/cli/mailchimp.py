@@ -11,7 +11,6 @@ from shopsync import runtime
 from shopsync.cli.project import open_project
 from shopsync.errors import ProviderError
 from shopsync.mailchimp import connection
-from shopsync.mailchimp.adapter import MailchimpApi
 
 
 @click.group("mailchimp")
@@ -20,10 +19,7 @@ def mailchimp_group() -> None:
 
 
 def services() -> connection.Services:
-    rt = runtime.current()
-    return connection.Services(
-        engine=rt.engine, vault=rt.vault, api=MailchimpApi.from_settings(rt.settings)
-    )
+    return connection.services_for(runtime.current())
 
 
 @contextmanager

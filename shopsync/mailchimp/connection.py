@@ -15,8 +15,9 @@ account and changes the URL secret, so the old URL verifies nothing from then on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -31,6 +32,9 @@ from shopsync.mailchimp.adapter import Audience, MailchimpApi, MailchimpError, d
 from shopsync.models import Store, WebhookEndpoint
 from shopsync.pipeline.registry import registry
 from shopsync.stores.provisioning import add_endpoint, endpoint_url
+
+if TYPE_CHECKING:
+    from shopsync.runtime import Runtime
 
 PROVIDER = "mailchimp"
 # Webhook events shopsync handles; all of them, from members and admins, none from the API.
@@ -55,11 +59,20 @@ class AudienceNeeded(MailchimpConnectionError):
         self.audiences = audiences
 
 
+class AudienceNotFound(MailchimpConnectionError):
+    """The audience named is not one of the account's."""
+
+
 @dataclass(frozen=True)
 class Services:
     engine: Engine
     vault: Vault
     api: MailchimpApi
+
+
+def services_for(rt: Runtime) -> Services:
+    """The process's database, vault and Mailchimp (MAILCHIMP_API_BASE, timeout)."""
+    return Services(engine=rt.engine, vault=rt.vault, api=MailchimpApi.from_settings(rt.settings))
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,7 @@ def connect(
         raise AudienceNeeded(store_id, client.audiences())
     audience = client.audience(audience_id)
     if audience is None:
-        raise MailchimpConnectionError(
+        raise AudienceNotFound(
             f"the Mailchimp account has no audience {audience_id[:40]!r}: leave out "
             "--audience to list them"
         )
@@ -139,6 +152,24 @@ def disconnect(services: Services, *, store_id: int) -> bool:
         deleted = client.delete_webhook(account.audience_id, account.webhook_id)
     _forget(services, store_id)
     return deleted
+
+
+def forget(services: Services, *, store_id: int) -> bool:
+    """Forget the account without asking Mailchimp (its key revoked, the account closed);
+    whether there was one. A webhook left there sends to a URL that verifies nothing."""
+    with Session(services.engine) as session:
+        known = accounts.load(session, services.vault, store_id) is not None
+    _forget(services, store_id)
+    return known
+
+
+def set_double_opt_in(services: Services, *, store_id: int, enabled: bool) -> None:
+    """Whether new members from checkouts are added as pending (Mailchimp mails them)."""
+    with transaction(services.engine) as session:
+        account = accounts.load(session, services.vault, store_id)
+        if account is None:
+            raise MailchimpConnectionError(f"store {store_id} is not connected to Mailchimp")
+        accounts.save(session, services.vault, replace(account, double_opt_in=enabled))
 
 
 def status(services: Services, *, store_id: int, public_url: str) -> ConnectionStatus:
