@@ -20,6 +20,7 @@ def start(settings: Settings | None = None) -> Runtime:
     from shopsync.connections.stripe_api import StripeApi
     from shopsync.customers import notifications  # registers its finisher
     from shopsync.customers.letters import EmailContext
+    from shopsync.mailchimp import outbound  # noqa: F401 - registers its finisher
     from shopsync.orders import announcements  # noqa: F401 - registers its finisher
     from shopsync.pipeline import jobs  # noqa: F401 - registers every job function
     from shopsync.subscriptions import announcements as access_announcements  # noqa: F401
