@@ -18,6 +18,7 @@ from shopsync.mailchimp.accounts import MailchimpAccount
 from shopsync.models import MailchimpConnection, OutboxMessage
 from shopsync.pipeline import jobs
 from shopsync.runtime import Runtime
+from tests.billing import Billing, ago
 from tests.email_support import send_standard
 from tests.mailchimp_standin import API_KEY, AUDIENCE_ID, MailchimpStandIn, running_mailchimp
 from tests.mailchimp_standin_commerce import OUTBOUND_ROUTES, events, stores, subscriber_hash
@@ -214,6 +215,28 @@ def test_shipping_moments_are_member_events(
         "order_shipped",
         "order_delivered",
     ]
+
+
+def test_a_subscribers_plan_is_a_tag_on_the_member_and_follows_plan_changes(
+    client: FlaskClient, store: StoreFixture, runtime: Runtime, mailchimp: MailchimpStandIn
+) -> None:
+    connect(runtime, store)
+    billing = Billing(client, store, runtime, email=ADA)
+    buy(client, store, accepts_marketing=True)  # Ada opts in at checkout
+    work_queue(runtime)
+    billing.start(ago(days=2))
+    billing.send(billing.snapshot("updated", ago(days=1), lookup_key="team_monthly"))
+
+    tagged = [body["tags"] for body in calls(mailchimp, "POST", MEMBER_PATH + "/tags")]
+    assert tagged == [
+        [{"name": "plan:pro_monthly", "status": "active"}],
+        [
+            {"name": "plan:pro_monthly", "status": "inactive"},
+            {"name": "plan:team_monthly", "status": "active"},
+        ],
+    ]
+    member = mailchimp.members[(AUDIENCE_ID, subscriber_hash(ADA))]
+    assert [t["name"] for t in member["tags"]] == ["plan:team_monthly"]
 
 
 def test_a_429_is_retried_after_a_backoff_and_then_sent(

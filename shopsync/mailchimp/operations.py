@@ -51,7 +51,12 @@ def event_key(order_id: int, name: str) -> str:
 
 
 def tags_key(customer_id: int, version: int) -> str:
-    return f"{KEY_PREFIX}tags:{customer_id}:{version}"
+    """Once per access change (its version) of the customer."""
+    return f"{tags_key_prefix(customer_id)}{version}"
+
+
+def tags_key_prefix(customer_id: int) -> str:
+    return f"{KEY_PREFIX}tags:{customer_id}:"
 
 
 def status_if_new(double_opt_in: bool) -> str:

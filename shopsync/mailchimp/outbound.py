@@ -24,6 +24,7 @@ replayed webhook writes nothing new, and a customer is asked into the audience o
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -37,6 +38,7 @@ from shopsync.mailchimp.operations import (
     order_status_key,
     status_if_new,
     tags_key,
+    tags_key_prefix,
 )
 from shopsync.models import (
     Customer,
@@ -191,21 +193,36 @@ def _tags(work: UnitOfWork, customer_id: int) -> None:
     access = work.session.get(CustomerAccess, customer_id)
     if customer is None or access is None or not customer.marketing_consent:
         return
-    held = access.plan if access.access else None
+    held = TAG_PREFIX + access.plan if access.access and access.plan else None
     statement = select(Subscription.plan).where(
         Subscription.customer_id == customer_id, col(Subscription.plan).is_not(None)
     )
-    plans = {plan for plan in work.session.exec(statement) if plan}
+    # Every plan tag the member may carry: the customer's plans and those told before.
+    names = {TAG_PREFIX + plan for plan in work.session.exec(statement) if plan}
+    names |= _told_tags(work.session, customer_id)
     if held:
-        plans.add(held)
-    if not plans:
+        names.add(held)
+    if not names:
         return
     tags = [
-        {"name": TAG_PREFIX + plan, "status": "active" if plan == held else "inactive"}
-        for plan in sorted(plans)
+        {"name": name, "status": "active" if name == held else "inactive"} for name in sorted(names)
     ]
     payload = {"op": Op.TAGS.value, "email": customer.email, "tags": tags}
     _post(work, tags_key(customer_id, access.version), customer, "plan tags", payload)
+
+
+def _told_tags(session: Session, customer_id: int) -> set[str]:
+    """The plan tags the newest earlier message made active."""
+    statement = (
+        select(OutboxMessage.payload)
+        .where(col(OutboxMessage.idempotency_key).startswith(tags_key_prefix(customer_id)))
+        .order_by(col(OutboxMessage.id).desc())
+    )
+    newest = session.exec(statement).first()
+    if newest is None:
+        return set()
+    tags = json.loads(newest).get("tags") or []
+    return {t["name"] for t in tags if isinstance(t, dict) and t.get("status") == "active"}
 
 
 def _post(
