@@ -18,9 +18,16 @@ def start(settings: Settings | None = None) -> Runtime:
     from shopsync.connections import line_items, stripe_reader
     from shopsync.connections.jobs import enqueue_fetch
     from shopsync.connections.stripe_api import StripeApi
-    from shopsync.customers import notifications  # registers its finisher
+    from shopsync.customers import (
+        consent_news,  # noqa: F401 - registers its finisher
+        notifications,  # registers its finisher
+    )
     from shopsync.customers.letters import EmailContext
-    from shopsync.mailchimp import outbound  # noqa: F401 - registers its finisher
+    from shopsync.mailchimp import (
+        members,
+        outbound,  # noqa: F401 - registers its finisher
+    )
+    from shopsync.mailchimp.adapter import MailchimpApi
     from shopsync.orders import announcements  # noqa: F401 - registers its finisher
     from shopsync.pipeline import jobs  # noqa: F401 - registers every job function
     from shopsync.subscriptions import announcements as access_announcements  # noqa: F401
@@ -49,4 +56,5 @@ def start(settings: Settings | None = None) -> Runtime:
         StripeApi(base=settings.stripe_api_base, timeout=settings.outbound_timeout_seconds),
         runtime.vault,
     )
+    members.configure(MailchimpApi.from_settings(settings), runtime.vault)
     return runtime

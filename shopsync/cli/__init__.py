@@ -18,6 +18,7 @@ from shopsync.cli import (
     db,
     dev,
     events,
+    mailchimp,
     notifications,
     outbox,
     secrets,
@@ -39,7 +40,20 @@ def cli() -> None:
     """shopsync: webhook order sync for online stores."""
 
 
-for _module in (db, stores, worker, dev, events, outbox, simulate, secrets, admin, stripe, access):
+for _module in (
+    db,
+    stores,
+    worker,
+    dev,
+    events,
+    outbox,
+    simulate,
+    secrets,
+    admin,
+    stripe,
+    mailchimp,
+    access,
+):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 for _command in (

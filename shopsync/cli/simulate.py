@@ -33,8 +33,15 @@ class Target:
 @click.option("--order", "order_id", default=None, help="Store order id (default: random).")
 @click.option("--url", default=None, help="Webhook URL (default: the demo store's).")
 @click.option("--secret", default=None, help="Signing secret (default: the demo store's).")
+@click.option("--email", default=None, help="The member's address, for Mailchimp samples.")
 def simulate(
-    provider: str, event_type: str, order_id: str | None, url: str | None, secret: str | None
+    provider: str,
+    event_type: str,
+    *,
+    order_id: str | None,
+    url: str | None,
+    secret: str | None,
+    email: str | None,
 ) -> None:
     """Sign a sample EVENT_TYPE from PROVIDER and POST it, as the provider would."""
     rt = open_project()
@@ -47,12 +54,15 @@ def simulate(
     watch = MailWatch(rt.engine) if not (url or secret) else None
     for step_provider, step_type in steps:
         target = _target(rt, step_provider, url, secret)
-        status, answer = _post(target.url, _signed(step_provider, step_type, order_id, target))
-        click.echo(f"{step_provider} {step_type} for order {order_id}: HTTP {status} {answer}")
-    for email in watch.queued() if watch else []:
+        # A sample is about an order, or (Mailchimp) about a member's address.
+        subject = email or order_id
+        status, answer = _post(target.url, _signed(step_provider, step_type, subject, target))
+        about = f"member {email}" if email else f"order {order_id}"
+        click.echo(f"{step_provider} {step_type} for {about}: HTTP {status} {answer}")
+    for queued in watch.queued() if watch else []:
         click.echo(
-            f"an email to {email.target} was queued ({email.summary}): "
-            f"shopsync outbox show {email.id}  (all: shopsync outbox list --kind email)"
+            f"an email to {queued.target} was queued ({queued.summary}): "
+            f"shopsync outbox show {queued.id}  (all: shopsync outbox list --kind email)"
         )
 
 

@@ -6,14 +6,15 @@
   order email is written, and one already written is skipped when its turn comes.
 - Marketing email is off until the customer gives it. Only a provider's statement of
   what the customer chose changes it (Shopify's `buyer_accepts_marketing`, Stripe
-  Checkout's `consent.promotions`, Standard Webhooks' `accepts_marketing`; Mailchimp
-  later), and only a statement newer, by the provider's clock, than the one recorded.
+  Checkout's `consent.promotions`, Standard Webhooks' `accepts_marketing`, a Mailchimp
+  member's status as re-read from Mailchimp), and only a statement newer, by the
+  provider's clock, than the one recorded.
   Marketing consent never gates order emails, and an order never implies it.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 
 from shopsync.errors import ShopsyncError
 from shopsync.models import Customer
@@ -25,8 +26,11 @@ class UnknownCustomer(ShopsyncError):
     """The store has no customer with this address."""
 
 
-def record_marketing(work: UnitOfWork, customer_id: int, *, accepts: bool, source: str) -> None:
-    """Record what the customer chose, unless a newer statement is already recorded."""
+def record_marketing(work: UnitOfWork, customer_id: int, *, accepts: bool, source: str) -> bool:
+    """Record what the customer chose, unless a newer statement is already recorded.
+
+    Whether it was recorded (False: a newer statement stands).
+    """
     table = Customer.__table__  # type: ignore[attr-defined]
     statement = (
         update(table)
@@ -40,7 +44,15 @@ def record_marketing(work: UnitOfWork, customer_id: int, *, accepts: bool, sourc
             marketing_consent_source=source[: column_limit(Customer, "marketing_consent_source")],
         )
     )
-    work.session.execute(statement)
+    result = work.session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))
+
+
+def marketing_consent_of(work: UnitOfWork, customer_id: int) -> bool:
+    """The customer's marketing consent as recorded now."""
+    table = Customer.__table__  # type: ignore[attr-defined]
+    query = select(table.c.marketing_consent).where(table.c.id == customer_id)
+    return bool(work.session.execute(query).scalar_one_or_none())
 
 
 def take_newer_marketing(into: Customer, source: Customer) -> None:

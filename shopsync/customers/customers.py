@@ -103,6 +103,24 @@ def find_customer(work: UnitOfWork, email: str) -> Customer | None:
     return work.session.exec(statement).first()
 
 
+def move_address(work: UnitOfWork, old_email: str, new_email: str) -> int | None:
+    """The customer at `old_email` moves to `new_email` (merged into its owner if the store
+    has one there); the customer's id now, or None if nobody had the old address."""
+    new = normalize_email(new_email)
+    found = find_customer(work, old_email)
+    if found is None or new is None:
+        return None
+    return _moved(work, found, new).id
+
+
+def rename(work: UnitOfWork, customer_id: int, name: str | None) -> None:
+    """The customer's name as a source that knows it better says (blank: unchanged)."""
+    clipped = _clip_name(name)
+    if clipped:
+        table = Customer.__table__  # type: ignore[attr-defined]
+        work.session.execute(update(table).where(table.c.id == customer_id).values(name=clipped))
+
+
 def identities_of(work: UnitOfWork, customer_id: int) -> list[tuple[str, str]]:
     statement = select(CustomerIdentity.provider, CustomerIdentity.external_id).where(
         CustomerIdentity.customer_id == customer_id

@@ -36,13 +36,16 @@ import json
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mailchimp_marketing
 import requests
 from mailchimp_marketing.api_client import ApiClientError
 
 from shopsync.errors import ProviderError
+
+if TYPE_CHECKING:
+    from shopsync.config import Settings
 
 # Mailchimp's limit on simultaneous connections per API key.
 MAX_CONNECTIONS_PER_KEY = 10
@@ -122,6 +125,11 @@ class MailchimpApi:
 
     base: str | None = None
     timeout: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MailchimpApi:
+        """`MAILCHIMP_API_BASE` and `SHOPSYNC_OUTBOUND_TIMEOUT_SECONDS`."""
+        return cls(base=settings.mailchimp_api_base, timeout=settings.outbound_timeout_seconds)
 
     def client(self, api_key: str) -> MailchimpClient:
         server = data_centre(api_key)

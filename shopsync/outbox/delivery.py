@@ -51,11 +51,7 @@ CHANNELS: dict[OutboxKind, ChannelFactory] = {
         timeout=rt.settings.outbound_timeout_seconds,
     ),
     OutboxKind.MAILCHIMP: lambda rt: MailchimpChannel(
-        rt.engine,
-        rt.vault,
-        MailchimpApi(
-            base=rt.settings.mailchimp_api_base, timeout=rt.settings.outbound_timeout_seconds
-        ),
+        rt.engine, rt.vault, MailchimpApi.from_settings(rt.settings)
     ),
 }
 

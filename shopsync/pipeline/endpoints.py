@@ -58,9 +58,11 @@ class EndpointDirectory:
     def __len__(self) -> int:
         return len(self._cache)
 
-    def lookup(self, provider: str, key: str) -> EndpointInfo | None:
+    def lookup(self, provider: str, key: str, *, fresh: bool = False) -> EndpointInfo | None:
+        """The endpoint behind `key`; `fresh` reads it from the database whatever is cached
+        (a URL secret that does not match may have just been changed)."""
         key_hash = sha256_hex(key)
-        info = self._cached(key_hash)
+        info = None if fresh else self._cached(key_hash)
         if info is None:
             info = self._load(key_hash)
             if info is not None:

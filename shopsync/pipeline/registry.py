@@ -35,6 +35,8 @@ class IncomingRequest:
     headers: Headers
     body: bytes
     content_type: str = ""
+    # The URL's last part after the endpoint key, for providers whose credential it is.
+    path_secret: str | None = None
 
 
 class EndpointSetup(Protocol):
@@ -128,6 +130,10 @@ class Provider:
     raises ValueError saying what a valid one looks like.
     `check_secret` refuses signing secrets that cannot be right (empty, short, the
     wrong format), so nobody can forge deliveries to an endpoint with a weak one.
+    `secret_in_path` is for a provider that signs nothing (Mailchimp): the endpoint's
+    secret is a second path part after the key (`/webhooks/<provider>/<key>/<secret>`),
+    compared in constant time before `verify`; a wrong or missing one is answered as an
+    unknown endpoint (404). Other providers' URLs have no such part.
     """
 
     name: str
@@ -150,6 +156,7 @@ class Provider:
     # (`{store_id}` is filled in).
     signing_setup: str = "configure the sender with this signing secret"
     answers_get: bool = False
+    secret_in_path: bool = False
 
 
 @dataclass

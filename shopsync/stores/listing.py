@@ -10,7 +10,8 @@ from sqlmodel import Session, col, select
 
 from shopsync.crypto import Vault
 from shopsync.models import Store, WebhookEndpoint
-from shopsync.stores.provisioning import UnknownStore, webhook_url
+from shopsync.pipeline.registry import registry
+from shopsync.stores.provisioning import UnknownStore, endpoint_url, webhook_url
 
 
 @dataclass(frozen=True)
@@ -81,15 +82,21 @@ def store_details(
             .order_by(col(WebhookEndpoint.provider))
         )
         endpoints = session.exec(statement).all()
-    views = [
-        EndpointView(
-            provider=endpoint.provider,
-            url=webhook_url(public_url, endpoint.provider, vault.decrypt(endpoint.key_encrypted)),
-            secrets=vault.decrypt_list(endpoint.secrets_encrypted) if reveal else None,
-        )
-        for endpoint in endpoints
-    ]
+    views = [_view(endpoint, vault, public_url, reveal=reveal) for endpoint in endpoints]
     return StoreDetails(summary=_summary(store, [e.provider for e in views]), endpoints=views)
+
+
+def _view(
+    endpoint: WebhookEndpoint, vault: Vault, public_url: str, *, reveal: bool
+) -> EndpointView:
+    key = vault.decrypt(endpoint.key_encrypted)
+    secrets = vault.decrypt_list(endpoint.secrets_encrypted) if reveal else None
+    provider = registry.provider(endpoint.provider)
+    if provider is None:
+        url = webhook_url(public_url, endpoint.provider, key)
+    else:
+        url = endpoint_url(public_url, provider, key, secrets[0] if secrets else None)
+    return EndpointView(provider=endpoint.provider, url=url, secrets=secrets)
 
 
 def _summary(store: Store, providers: list[str]) -> StoreSummary:

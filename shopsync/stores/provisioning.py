@@ -114,7 +114,7 @@ def _add_endpoint(
     )
     return EndpointCredentials(
         provider=provider.name,
-        url=webhook_url(public_url, provider.name, key),
+        url=endpoint_url(public_url, provider, key, secret),
         secret=secret,
         signing_setup=provider.signing_setup.format(store_id=store_id),
     )
@@ -122,6 +122,13 @@ def _add_endpoint(
 
 def webhook_url(public_url: str, provider: str, key: str) -> str:
     return f"{public_url}/webhooks/{provider}/{key}"
+
+
+def endpoint_url(public_url: str, provider: Provider, key: str, secret: str | None) -> str:
+    """The URL the provider posts to: with the secret as its last part where that is the
+    credential (Mailchimp), `…` standing for it when it is not to be shown."""
+    url = webhook_url(public_url, provider.name, key)
+    return f"{url}/{secret or '…'}" if provider.secret_in_path else url
 
 
 def check_secrets(provider: Provider, secrets: list[str]) -> None:

@@ -47,7 +47,9 @@ ORDER_EVENT_TYPES = (
 )
 # A customer's access (shopsync.subscriptions): granted, revoked, or changed while kept.
 ACCESS_EVENT_TYPES = ("access.granted", "access.revoked", "access.changed")
-EVENT_TYPES = ORDER_EVENT_TYPES + ACCESS_EVENT_TYPES
+# A customer's marketing consent changed (customers.consent_news).
+CUSTOMER_EVENT_TYPES = ("customer.subscribed", "customer.unsubscribed")
+EVENT_TYPES = ORDER_EVENT_TYPES + ACCESS_EVENT_TYPES + CUSTOMER_EVENT_TYPES
 
 # Sent on request to one subscriber, whatever it chose, with a made-up order: lets the
 # store check its receiver verifies signatures and parses bodies before real orders flow.

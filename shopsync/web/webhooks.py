@@ -18,8 +18,12 @@ log = logging.getLogger(__name__)
 
 
 @bp.route("/webhooks/<provider>/<key>", methods=["POST", "GET", "HEAD"])
-def receive(provider: str, key: str) -> tuple[dict[str, str], int]:
-    """Any 2xx tells the provider we have it; so answer 200 only once it is durable."""
+@bp.route("/webhooks/<provider>/<key>/<path_secret>", methods=["POST", "GET", "HEAD"])
+def receive(provider: str, key: str, path_secret: str | None = None) -> tuple[dict[str, str], int]:
+    """Any 2xx tells the provider we have it; so answer 200 only once it is durable.
+
+    `path_secret` is the URL's second secret, for providers that sign nothing (Mailchimp).
+    """
     spec = registry.provider(provider)
     if spec is not None and request.method != "POST" and not spec.answers_get:
         raise MethodNotAllowed(valid_methods=["POST"])
@@ -30,6 +34,7 @@ def receive(provider: str, key: str) -> tuple[dict[str, str], int]:
             headers=request.headers,
             body=_read_body(state.runtime.settings.max_body_bytes),
             content_type=request.mimetype,
+            path_secret=path_secret,
         )
         receipt = ingest.receive(
             state.runtime,
