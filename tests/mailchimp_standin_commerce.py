@@ -14,6 +14,7 @@ from the real API, because shopsync's rules depend on it:
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from typing import Any
@@ -60,7 +61,8 @@ def invalid(detail: str) -> Answer:
 
 
 def _body(call: ApiCall) -> dict[str, Any]:
-    return call.body if isinstance(call.body, dict) else {}
+    """A copy of the request's JSON object: what is kept must not change what was recorded."""
+    return copy.deepcopy(call.body) if isinstance(call.body, dict) else {}
 
 
 def _member_of(standin: MailchimpStandIn, found: re.Match[str]) -> dict[str, Any] | None:
