@@ -12,12 +12,14 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
 from handlers.standard import samples as standard
+from shopsync import privacy
 from shopsync.db import transaction
 from shopsync.mailchimp import accounts
 from shopsync.mailchimp.accounts import MailchimpAccount
 from shopsync.models import MailchimpConnection, OutboxMessage
 from shopsync.pipeline import jobs
 from shopsync.runtime import Runtime
+from shopsync.work import Cause, unit_of_work
 from tests.billing import Billing, ago
 from tests.email_support import send_standard
 from tests.mailchimp_standin import API_KEY, AUDIENCE_ID, MailchimpStandIn, running_mailchimp
@@ -292,6 +294,25 @@ def test_a_refusal_that_cannot_succeed_fails_and_shows_on_the_order(
     assert placed is not None and row.order_id == placed.id
     retry_due(runtime)
     assert len(calls(mailchimp, "POST", "/ecommerce/stores")) == 1
+
+
+def test_calls_not_sent_yet_about_an_erased_customer_are_never_sent(
+    client: FlaskClient, store: StoreFixture, runtime: Runtime, mailchimp: MailchimpStandIn
+) -> None:
+    connect(runtime, store)
+    mailchimp.down = "503"
+    buy(client, store, accepts_marketing=True)
+    work_queue(runtime)
+    mailchimp.calls.clear()
+    with unit_of_work(runtime.engine, store_id=store.id, cause=Cause.cli("test")) as work:
+        privacy.redact_customer(work, email=ADA, order_ids=["M-1"])
+
+    mailchimp.down = None
+    retry_due(runtime)
+    assert mailchimp.calls == []
+    for message in messages(runtime):
+        assert (message.status, message.payload) == ("skipped", "{}")
+        assert ADA not in message.target
 
 
 def test_a_store_without_mailchimp_makes_no_calls_and_writes_nothing(
