@@ -295,6 +295,14 @@ def test_a_refusal_that_cannot_succeed_fails_and_shows_on_the_order(
     retry_due(runtime)
     assert len(calls(mailchimp, "POST", "/ecommerce/stores")) == 1
 
+    # A refund of an order Mailchimp never got has nothing to update: skipped, not retried.
+    send_standard(client, store, "order.canceled", {"id": "M-1", "payment_status": "refunded"})
+    work_queue(runtime)
+    updates = [m for m in messages(runtime) if m.idempotency_key.endswith(("refunded", "canceled"))]
+    assert {(m.status, m.last_result) for m in updates} == {
+        ("skipped", "the paid order never reached Mailchimp")
+    }
+
 
 def test_calls_not_sent_yet_about_an_erased_customer_are_never_sent(
     client: FlaskClient, store: StoreFixture, runtime: Runtime, mailchimp: MailchimpStandIn

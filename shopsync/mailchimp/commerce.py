@@ -84,7 +84,7 @@ def order_body(order: Order, customer: Customer, items: list[OrderLineItem]) -> 
         "currency_code": currency.upper(),
         "order_total": amount(total, currency),
         "financial_status": "paid",
-        "processed_at_foreign": iso(order.created_at),
+        "processed_at_foreign": iso(order.created_at.replace(microsecond=0)),
         "lines": _lines(order, items, total),
     }
 

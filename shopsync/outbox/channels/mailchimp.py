@@ -72,6 +72,7 @@ class MailchimpChannel:
         self._vault = vault
         self._api = api
         self._accounts: dict[int, MailchimpAccount | None] = {}
+        self._clients: dict[int, MailchimpClient] = {}
 
     def deliver(self, messages: list[OutboxMessage]) -> Iterator[tuple[OutboxMessage, Outcome]]:
         for message in messages:
@@ -93,7 +94,7 @@ class MailchimpChannel:
         if reason is not None:
             return Outcome.skipped(reason)
         try:
-            client = self._api.client(account.api_key)
+            client = self._client(account)
             return Outcome.sent(OPERATIONS[op](Call(self, client, account), payload))
         except MailchimpError as error:
             return self._judge(message, op, error)
@@ -105,6 +106,12 @@ class MailchimpChannel:
             with Session(self._engine) as session:
                 self._accounts[store_id] = accounts.load(session, self._vault, store_id)
         return self._accounts[store_id]
+
+    def _client(self, account: MailchimpAccount) -> MailchimpClient:
+        """One client per store for the batch (the key is checked when it is made)."""
+        if account.store_id not in self._clients:
+            self._clients[account.store_id] = self._api.client(account.api_key)
+        return self._clients[account.store_id]
 
     def _reason_to_skip(
         self, message: OutboxMessage, op: Op, payload: dict[str, Any]
@@ -209,7 +216,8 @@ def _order(call: Call, payload: dict[str, Any]) -> str:
 def _order_status(call: Call, payload: dict[str, Any]) -> str:
     store_id = call.account.ecommerce_store_id
     if store_id is None:
-        raise MailchimpError("the order is not in Mailchimp yet", transient=True)
+        # As Mailchimp would answer: judged like its 404 (wait for the order, or give up).
+        raise MailchimpError("the order is not in Mailchimp yet", transient=False, status=404)
     changes = payload["changes"]
     call.client.call("ecommerce", "update_order", store_id, payload["order_id"], changes)
     return f"order {payload['order_id']} {changes['financial_status']}"
@@ -234,11 +242,15 @@ def _tags(call: Call, payload: dict[str, Any]) -> str:
 
 
 def _ecommerce_store(call: Call, currency: str) -> str:
-    """The account's e-commerce store, made (once) the first time an order is sent."""
-    if call.account.ecommerce_store_id:
-        return call.account.ecommerce_store_id
+    """The audience's e-commerce store, made (once) the first time an order is sent.
+
+    Its id names the store and the audience, so an account reconnected to another
+    audience gets a store of its own (Mailchimp never moves a store between audiences).
+    """
     account = call.account
     store_id = f"shopsync-{account.store_id}-{account.audience_id}"
+    if account.ecommerce_store_id == store_id:
+        return store_id
     body = {
         "id": store_id,
         "list_id": account.audience_id,
