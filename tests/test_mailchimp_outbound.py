@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from handlers.standard import samples as standard
 from shopsync import privacy
+from shopsync.clock import utcnow
 from shopsync.db import transaction
 from shopsync.mailchimp import accounts
 from shopsync.mailchimp.accounts import MailchimpAccount
@@ -185,6 +187,29 @@ def test_a_paid_order_is_synced_once_however_often_its_webhook_comes(
     assert len(calls(mailchimp, "PUT", MEMBER_PATH)) == 1
     assert len(calls(mailchimp, "POST", "/ecommerce/stores")) == 1
     assert [e["name"] for _, e in events(mailchimp)] == ["order_paid"]
+
+
+def test_sending_an_order_again_changes_nothing_in_mailchimp(
+    client: FlaskClient, store: StoreFixture, runtime: Runtime, mailchimp: MailchimpStandIn
+) -> None:
+    connect(runtime, store)
+    buy(client, store, accepts_marketing=True)
+    work_queue(runtime)
+    # The window a worker dying after "sent" and before recording it leaves: sent again.
+    with transaction(runtime.engine) as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.kind) == "mailchimp")
+            .values(status="retry", next_attempt_at=utcnow() - timedelta(minutes=1))
+        )
+    retry_due(runtime)
+
+    assert {m.status for m in messages(runtime)} == {"sent"}
+    order_message = next(m for m in messages(runtime) if m.idempotency_key == "mailchimp:order:1")
+    assert order_message.last_result == "order M-1 was in Mailchimp already"
+    [shop] = stores(mailchimp).values()
+    assert list(shop["orders"]) == ["M-1"]
+    assert mailchimp.members[(AUDIENCE_ID, subscriber_hash(ADA))]["status"] == "subscribed"
 
 
 def test_a_refund_and_a_cancel_update_the_order_in_mailchimp(
