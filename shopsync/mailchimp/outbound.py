@@ -10,8 +10,8 @@ read per transaction with order or access moments, and writes nothing.
     partially/fully shipped     member event order_shipped
     delivered                   member event order_delivered
     refunded, part refunded,    the e-commerce order's financial_status becomes
-    canceled                    refunded, partially_refunded or cancelled (only for an
-                                order sent as paid)
+    canceled, restored          refunded, partially_refunded, cancelled or paid again
+                                (only for an order sent as paid)
     access changed              the member's plan tags (`plan:<lookup key>`), active for
                                 the plan held, inactive for the customer's other plans
 
@@ -67,6 +67,8 @@ FINANCIAL_STATUS_FOR_MILESTONE = {
     Milestone.PARTIALLY_REFUNDED: "partially_refunded",
     Milestone.REFUNDED: "refunded",
     Milestone.CANCELED: "cancelled",
+    # The cancel was taken back by its source: the order stands as paid again.
+    Milestone.RESTORED: "paid",
 }
 TOLD = {m.value for m in (*EVENT_FOR_MILESTONE, *FINANCIAL_STATUS_FOR_MILESTONE)}
 ACCOUNT_CACHE = "shopsync.mailchimp_account"
