@@ -8,12 +8,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from handlers.standard import samples as standard
 from shopsync import privacy
+from shopsync.admin.orders import order_detail
+from shopsync.cli import cli
 from shopsync.clock import utcnow
 from shopsync.db import transaction
 from shopsync.mailchimp import accounts
@@ -171,7 +174,11 @@ def test_a_transactional_contact_who_opts_in_later_is_subscribed(
 
 
 def test_a_paid_order_is_synced_once_however_often_its_webhook_comes(
-    client: FlaskClient, store: StoreFixture, runtime: Runtime, mailchimp: MailchimpStandIn
+    client: FlaskClient,
+    store: StoreFixture,
+    runtime: Runtime,
+    mailchimp: MailchimpStandIn,
+    environ: dict[str, str],
 ) -> None:
     connect(runtime, store)
     paid = standard.event("order.created", standard.order("M-1", accepts_marketing=True))
@@ -179,6 +186,9 @@ def test_a_paid_order_is_synced_once_however_often_its_webhook_comes(
         assert deliver(client, store, "standard", paid, message_id="msg_1").status_code == 200
     buy(client, store, accepts_marketing=True)  # the same order, another delivery
     send_standard(client, store, "order.updated", standard.order("M-1", accepts_marketing=True))
+    work_queue(runtime)
+    replayed = CliRunner(env=environ).invoke(cli, ["events", "replay", "--status", "processed"])
+    assert replayed.exit_code == 0, replayed.output
     work_queue(runtime)
     jobs.relay()
     work_queue(runtime)
@@ -316,7 +326,12 @@ def test_a_refusal_that_cannot_succeed_fails_and_shows_on_the_order(
     [row] = failed
     assert row.last_result == "Mailchimp ecommerce.add_store: 400, Invalid Resource"
     placed = order(runtime, store.id, "M-1")
-    assert placed is not None and row.order_id == placed.id
+    assert placed is not None and placed.id is not None
+    shown = order_detail(runtime.engine, store_id=store.id, order_id=placed.id)
+    assert shown is not None
+    assert [(m.status, m.last_result) for m in shown.messages if m.status == "failed"] == [
+        ("failed", "Mailchimp ecommerce.add_store: 400, Invalid Resource")
+    ]
     retry_due(runtime)
     assert len(calls(mailchimp, "POST", "/ecommerce/stores")) == 1
 
