@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from handlers.shopify import samples as shopify
 from handlers.standard import samples as standard
 from shopsync import privacy
 from shopsync.admin.orders import order_detail
@@ -113,6 +114,31 @@ def test_an_opted_in_purchase_joins_the_audience_and_reaches_the_ecommerce_store
     with Session(runtime.engine) as session:
         row = session.exec(select(MailchimpConnection)).one()
     assert row.ecommerce_store_id == shop["id"]
+
+
+def test_a_shopify_buyer_who_accepts_marketing_joins_and_their_order_is_synced(
+    client: FlaskClient, store: StoreFixture, runtime: Runtime, mailchimp: MailchimpStandIn
+) -> None:
+    connect(runtime, store)
+    items = [shopify.line_item("Hoodie", "40.00", 2, "HOOD-M", item_id=466157049)]
+    body = shopify.order(450789469, financial_status="paid", items=items)
+    body["buyer_accepts_marketing"] = True
+    headers = {"X-Shopify-Topic": "orders/paid"}
+    assert deliver(client, store, "shopify", body, headers=headers).status_code == 200
+    work_queue(runtime)
+
+    bob = subscriber_hash(shopify.DEFAULT_EMAIL)
+    [member] = calls(mailchimp, "PUT", f"/lists/{AUDIENCE_ID}/members/{bob}")
+    assert (member["status_if_new"], member["merge_fields"]) == (
+        "subscribed",
+        {"FNAME": "Bob", "LNAME": "Norman"},
+    )
+    [shop] = stores(mailchimp).values()
+    placed = shop["orders"]["450789469"]
+    assert (placed["currency_code"], placed["order_total"]) == ("USD", 90.0)
+    assert [(line["product_id"], line["quantity"], line["price"]) for line in placed["lines"]] == [
+        ("HOOD-M", 2, 80.0)
+    ]
 
 
 def test_double_opt_in_adds_new_members_as_pending(
