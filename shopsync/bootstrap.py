@@ -23,7 +23,10 @@ def start(settings: Settings | None = None) -> Runtime:
         notifications,  # registers its finisher
     )
     from shopsync.customers.letters import EmailContext
-    from shopsync.mailchimp import members
+    from shopsync.mailchimp import (
+        members,
+        outbound,  # noqa: F401 - registers its finisher
+    )
     from shopsync.mailchimp.adapter import MailchimpApi
     from shopsync.orders import announcements  # noqa: F401 - registers its finisher
     from shopsync.pipeline import jobs  # noqa: F401 - registers every job function

@@ -1,8 +1,10 @@
 """What erasing customers means beyond their name and address (see shopsync.privacy).
 
 Their provider ids are dropped (a later order under the same id starts afresh), their
-marketing consent is forgotten, and the emails written to them lose their content. An
-email not sent yet is skipped: nothing goes to a customer whose data was erased.
+marketing consent is forgotten, and the emails and Mailchimp calls written about their
+orders lose their content. One not sent yet is skipped: nothing goes to or about a
+customer whose data was erased (a Mailchimp call about them without an order, plan tags,
+is skipped when its turn comes, since their consent is gone).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from shopsync.models import OutboxStatus as Status
 from shopsync.work import UnitOfWork
 
 ERASED = "erased on the customer's request"
+# Messages that carry the customer's address and name.
+PERSONAL_KINDS = (OutboxKind.EMAIL.value, OutboxKind.MAILCHIMP.value)
 # Still waiting to be sent: these are skipped instead.
 UNSENT = (Status.PENDING.value, Status.RETRY.value)
 
@@ -43,7 +47,8 @@ def forget_customers(work: UnitOfWork, customer_ids: Sequence[int] | None = None
 
 
 def forget_emails(work: UnitOfWork, order_ids: Sequence[str] | None = None) -> None:
-    """Empty the emails about these orders (store order ids; None: all the store's)."""
+    """Empty the emails and Mailchimp calls about these orders (store order ids; None: all
+    the store's)."""
     orders = select(Order.id).where(Order.store_id == work.store_id)
     if order_ids is not None:
         orders = orders.where(col(Order.external_id).in_(list(order_ids)))
@@ -52,7 +57,7 @@ def forget_emails(work: UnitOfWork, order_ids: Sequence[str] | None = None) -> N
         update(OutboxMessage)
         .where(
             col(OutboxMessage.store_id) == work.store_id,
-            col(OutboxMessage.kind) == OutboxKind.EMAIL.value,
+            col(OutboxMessage.kind).in_(PERSONAL_KINDS),
             col(OutboxMessage.order_id).in_(orders),
         )
         .values(

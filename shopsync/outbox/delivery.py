@@ -27,9 +27,11 @@ from sqlmodel import Session, col, select
 
 from shopsync.clock import utcnow
 from shopsync.config import Settings
+from shopsync.mailchimp.adapter import MailchimpApi
 from shopsync.models import OutboxKind, OutboxMessage, OutboxStatus
 from shopsync.outbox.channels.base import Channel, Outcome
 from shopsync.outbox.channels.email import EmailChannel
+from shopsync.outbox.channels.mailchimp import MailchimpChannel
 from shopsync.outbox.channels.store_webhooks import StoreWebhookChannel
 from shopsync.outbox.http import TargetPolicy
 from shopsync.outbox.policy import RetrySchedule
@@ -47,6 +49,9 @@ CHANNELS: dict[OutboxKind, ChannelFactory] = {
         rt.vault,
         policy=TargetPolicy(rt.settings.webhook_targets),
         timeout=rt.settings.outbound_timeout_seconds,
+    ),
+    OutboxKind.MAILCHIMP: lambda rt: MailchimpChannel(
+        rt.engine, rt.vault, MailchimpApi.from_settings(rt.settings)
     ),
 }
 
