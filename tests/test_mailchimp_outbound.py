@@ -22,6 +22,7 @@ from shopsync.clock import utcnow
 from shopsync.db import transaction
 from shopsync.mailchimp import accounts
 from shopsync.mailchimp.accounts import MailchimpAccount
+from shopsync.mailchimp.adapter import subscriber_hash
 from shopsync.models import MailchimpConnection, OutboxMessage
 from shopsync.pipeline import jobs
 from shopsync.runtime import Runtime
@@ -29,7 +30,7 @@ from shopsync.work import Cause, unit_of_work
 from tests.billing import Billing, ago
 from tests.email_support import send_standard
 from tests.mailchimp_standin import API_KEY, AUDIENCE_ID, MailchimpStandIn, running_mailchimp
-from tests.mailchimp_standin_commerce import OUTBOUND_ROUTES, events, stores, subscriber_hash
+from tests.mailchimp_standin_commerce import OUTBOUND_ROUTES, events, stores
 from tests.support import StoreFixture, deliver, order, work_queue
 
 ADA = "ada.lovelace@example.com"
