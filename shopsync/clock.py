@@ -22,3 +22,19 @@ def parse_iso8601(value: object) -> datetime | None:
         return parsed.replace(tzinfo=parsed.tzinfo or UTC).astimezone(UTC)
     except (ValueError, OverflowError):  # OverflowError: year 1 shifted by an offset
         return None
+
+
+# Times as they are compared and written: aware UTC (SQLite hands back naive UTC).
+def aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def maybe_aware(value: datetime | None) -> datetime | None:
+    return None if value is None else aware(value)
+
+
+def iso(value: datetime | None) -> str | None:
+    """`2026-12-01T10:00:00Z`, as the API and the pushes write times."""
+    if value is None:
+        return None
+    return aware(value).isoformat().replace("+00:00", "Z")

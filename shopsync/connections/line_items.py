@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from shopsync.aftercommit import call_after_commit
-from shopsync.clock import utcnow
+from shopsync.clock import aware, utcnow
 from shopsync.connections.stripe import Services
 from shopsync.connections.stripe_api import CheckoutItem, InvalidApiKey
 from shopsync.connections.stripe_reader import api_key_of, is_connected
@@ -40,7 +40,6 @@ from shopsync.models import LineItemFetch, Order
 from shopsync.models.limits import column_limit
 from shopsync.orders.items import LineItemFacts, fill_line_items, line_items
 from shopsync.orders.orders import touch
-from shopsync.subscriptions.times import aware
 from shopsync.work import Cause, UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)

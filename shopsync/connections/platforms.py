@@ -12,13 +12,12 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from shopsync.clock import utcnow
+from shopsync.clock import aware, utcnow
 from shopsync.crypto import Vault
 from shopsync.db import transaction
 from shopsync.errors import ShopsyncError
 from shopsync.models import PlatformConnection, Store, WebhookEndpoint
 from shopsync.stores.provisioning import webhook_url
-from shopsync.subscriptions.times import aware
 
 HINT_LENGTH = 4
 

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from shopsync.clock import utcnow
+from shopsync.clock import aware, utcnow
 from shopsync.connections import stripe_endpoint
 from shopsync.connections.stripe_api import StripeApi, is_live_key, key_problem
 from shopsync.crypto import Vault
@@ -37,7 +37,6 @@ from shopsync.db import transaction
 from shopsync.errors import ShopsyncError
 from shopsync.models import Store, StripeConnection
 from shopsync.pipeline.registry import registry
-from shopsync.subscriptions.times import aware
 
 PROVIDER = "stripe"
 ROLL_OVERLAP = timedelta(days=1)

@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from shopsync.clock import iso
 from shopsync.models import Customer, OutboxKind
 from shopsync.outbox.rows import post
 from shopsync.stores.subscribers import enabled_subscribers, wants
-from shopsync.subscriptions.times import iso
 from shopsync.work import Moment, UnitOfWork, on_finish
 
 MARKETING_SUBJECT = "marketing"

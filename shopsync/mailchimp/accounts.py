@@ -7,10 +7,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from shopsync.clock import utcnow
+from shopsync.clock import aware, utcnow
 from shopsync.crypto import Vault
 from shopsync.models import MailchimpConnection
-from shopsync.subscriptions.times import aware
 
 
 @dataclass(frozen=True)

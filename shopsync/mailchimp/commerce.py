@@ -17,9 +17,9 @@ import hashlib
 from decimal import Decimal
 from typing import Any
 
+from shopsync.clock import iso
 from shopsync.models import Customer, Order, OrderLineItem
 from shopsync.money import minor_unit_exponent
-from shopsync.subscriptions.times import iso
 
 # The one line of an order whose items shopsync does not know.
 WHOLE_ORDER = "order"

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from shopsync.clock import iso
 from shopsync.mailchimp import commerce
 from shopsync.mailchimp.operations import (
     Op,
@@ -54,7 +55,6 @@ from shopsync.models.vocabulary import Milestone
 from shopsync.orders.timeline import ORDER_SUBJECT
 from shopsync.outbox.rows import post
 from shopsync.subscriptions.answers import ACCESS_SUBJECT
-from shopsync.subscriptions.times import iso
 from shopsync.work import Moment, UnitOfWork, on_finish
 
 EVENT_FOR_MILESTONE = {

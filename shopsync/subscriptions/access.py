@@ -34,10 +34,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from shopsync.clock import aware, iso, maybe_aware
 from shopsync.models import Subscription
 from shopsync.models.vocabulary import InvoiceOutcome, SubscriptionStatus
 from shopsync.subscriptions.records import features_of
-from shopsync.subscriptions.times import aware, iso, maybe_aware
 
 Status = SubscriptionStatus
 GRANTING = (Status.ACTIVE, Status.TRIALING)

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from shopsync.clock import iso
 from shopsync.models import Customer, CustomerAccess, CustomerIdentity, OutboxKind
 from shopsync.outbox.rows import post
 from shopsync.stores.subscribers import enabled_subscribers, wants
 from shopsync.subscriptions.answers import ACCESS_SUBJECT, GRANTED, REVOKED, STRIPE, told_answer
-from shopsync.subscriptions.times import iso
 from shopsync.work import UnitOfWork, on_finish
 
 

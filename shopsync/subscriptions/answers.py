@@ -21,13 +21,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from shopsync.aftercommit import call_after_commit
-from shopsync.clock import utcnow
+from shopsync.clock import maybe_aware, utcnow
 from shopsync.customers.email_settings import settings_of
 from shopsync.models import Customer, CustomerAccess, CustomerIdentity, Subscription
 from shopsync.subscriptions import cache
 from shopsync.subscriptions.access import AccessAnswer, AccessRules, Explanation, decide, explain
 from shopsync.subscriptions.cache import Lookup
-from shopsync.subscriptions.times import maybe_aware
 from shopsync.work import Moment, UnitOfWork
 
 ACCESS_SUBJECT = "access"

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from shopsync.clock import utcnow
+from shopsync.clock import aware, maybe_aware, utcnow
 from shopsync.customers import notifications
 from shopsync.customers.consent import may_send_order_email
 from shopsync.customers.email_settings import moments_off, settings_of
@@ -32,7 +32,6 @@ from shopsync.models import Customer, OutboxMessage, Subscription
 from shopsync.models.vocabulary import InvoiceOutcome
 from shopsync.subscriptions.facts import InvoiceFacts
 from shopsync.subscriptions.letters import SubscriptionLetter, compose
-from shopsync.subscriptions.times import aware, maybe_aware
 from shopsync.work import UnitOfWork
 
 KEY_PREFIX = "email:subscription:"

@@ -25,12 +25,11 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
-from shopsync.clock import utcnow
+from shopsync.clock import aware, utcnow
 from shopsync.models import Subscription
 from shopsync.models.limits import column_limit
 from shopsync.models.vocabulary import InvoiceOutcome, SubscriptionStatus
 from shopsync.subscriptions.facts import InvoiceFacts, ItemFacts, SubscriptionFacts
-from shopsync.subscriptions.times import aware
 from shopsync.work import UnitOfWork
 
 # In a tie of the same second, a later stage in this list is taken as the newer snapshot.

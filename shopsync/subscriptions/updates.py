@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from shopsync import waits
-from shopsync.clock import utcnow
+from shopsync.clock import aware, utcnow
 from shopsync.customers.customers import CustomerFacts, upsert_customer
 from shopsync.customers.email_settings import settings_of
 from shopsync.customers.moments import EmailMoment
@@ -28,7 +28,6 @@ from shopsync.models.vocabulary import InvoiceOutcome, SubscriptionStatus
 from shopsync.subscriptions import emails, records
 from shopsync.subscriptions.answers import STRIPE, record_entitlements, refresh_access
 from shopsync.subscriptions.facts import EntitlementFacts, InvoiceFacts, SubscriptionFacts
-from shopsync.subscriptions.times import aware
 from shopsync.work import UnitOfWork
 
 # A re-read snapshot outranks any event of its second.
