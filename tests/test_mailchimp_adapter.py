@@ -114,8 +114,9 @@ def test_rate_limits_and_outages_are_transient_other_refusals_are_not(
 
 
 def test_at_most_ten_calls_at_once_per_key(mailchimp: MailchimpStandIn) -> None:
-    mailchimp.delay = 0.2
-    client = api(mailchimp).client(API_KEY)
+    # Long enough that every thread is waiting on a slot even on a busy machine.
+    mailchimp.delay = 1.0
+    client = MailchimpApi(base=mailchimp.base, timeout=10).client(API_KEY)
     threads = [threading.Thread(target=client.ping) for _ in range(MAX_CONNECTIONS_PER_KEY + 5)]
     for thread in threads:
         thread.start()

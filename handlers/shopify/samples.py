@@ -332,13 +332,16 @@ def sample(event_type: str, order_id: str) -> bytes:
     """A body for `shopsync simulate shopify <topic>` about `order_id`."""
     # Stable per order, so a simulated fulfillments/update updates the created one.
     shipped = fulfillment(order_id, fulfillment_id=_stable_id(order_id))
+    # `--order 1003` reads as order #1003 in emails and pages, as the shop would name it.
+    number = int(order_id) if order_id.isdigit() and len(order_id) <= 9 else 1001
     bodies: dict[str, dict[str, Any]] = {
-        "orders/create": order(order_id),
-        "orders/updated": order(order_id, financial_status="paid"),
-        "orders/paid": order(order_id, financial_status="paid"),
-        "orders/cancelled": order(order_id, cancelled_at=_now()),
+        "orders/create": order(order_id, number=number),
+        "orders/updated": order(order_id, financial_status="paid", number=number),
+        "orders/paid": order(order_id, financial_status="paid", number=number),
+        "orders/cancelled": order(order_id, cancelled_at=_now(), number=number),
         "orders/fulfilled": order(
             order_id,
+            number=number,
             financial_status="paid",
             fulfillment_status="fulfilled",
             fulfillments=[shipped],

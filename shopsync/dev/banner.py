@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from shopsync.dev.demo import DemoStore
+from shopsync.pipeline.registry import registry
 from shopsync.runtime import Runtime
 from shopsync.stores.listing import store_details
 
@@ -27,7 +28,8 @@ def print_banner(rt: Runtime, demo: DemoStore, admin: tuple[str, str]) -> None:
     ]
     for endpoint in details.endpoints:
         lines.append(f"  {endpoint.provider:<12} {endpoint.url}")
-        lines.append(f"  {'':<12} secret: {(endpoint.secrets or ['?'])[0]}")
+        if _signed(endpoint.provider):  # else the URL itself is the credential
+            lines.append(f"  {'':<12} secret: {(endpoint.secrets or ['?'])[0]}")
     smtp = settings.smtp
     if smtp is not None:  # host and port only: the URL may hold a password
         lines.append(
@@ -35,3 +37,8 @@ def print_banner(rt: Runtime, demo: DemoStore, admin: tuple[str, str]) -> None:
         )
     lines.append(f"  try:     {TRY}")
     click.echo("\n".join(lines))
+
+
+def _signed(provider_name: str) -> bool:
+    provider = registry.provider(provider_name)
+    return provider is None or not provider.secret_in_path

@@ -39,6 +39,8 @@ class SmtpSink:
                 "`pip install -e '.[local]'` (make run does), or set SMTP_URL"
             ) from None
         self.port = _free_port()
+        # aiosmtpd logs every connection at INFO: noise between the service's own lines.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self._controller = Controller(_Accept(), hostname=HOST, port=self.port)
         self._controller.start()
         return self
