@@ -26,7 +26,10 @@ cards.add(
     "Mailchimp",
     "admin_connections.mailchimp.index",
     provider="mailchimp",
-    description="Marketing both ways: the audience's subscribes and unsubscribes come in; consenting buyers, paid orders and plans go out.",
+    description=(
+        "Marketing both ways: the audience's subscribes and unsubscribes come in; "
+        "consenting buyers, paid orders and plans go out."
+    ),
     position=40,
 )
 
