@@ -49,6 +49,7 @@ def redact_customer(work: UnitOfWork, *, email: str | None, order_ids: Sequence[
         matches.append(func.lower(Order.email) == email.strip().lower())
     orders = _forget_order_emails(work, or_(*matches)) if matches else []
     erasure.forget_emails(work, orders)
+    erasure.forget_emails_to(work, [*_addresses(work, customers), email or ""])
     erased = _erase_customers(work, col(Customer.id).in_(customers)) if customers else 0
     erasure.forget_customers(work, customers)
     return Erased(customers=erased, order_ids=orders)
@@ -72,6 +73,13 @@ def record_data_request(work: UnitOfWork, *, order_ids: Sequence[str]) -> int:
     for order in found:
         note(work, order, Milestone.DATA_REQUESTED)
     return len(found)
+
+
+def _addresses(work: UnitOfWork, customer_ids: Sequence[int]) -> list[str]:
+    if not customer_ids:
+        return []
+    statement = select(Customer.email).where(col(Customer.id).in_(list(customer_ids)))
+    return [address for address in work.session.exec(statement) if address]
 
 
 def _customer_ids(work: UnitOfWork, email: str | None) -> list[int]:

@@ -15,6 +15,7 @@ from redis import Redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
+from shopsync import privacy
 from shopsync.outbox import http
 from shopsync.outbox.jobs import wake_senders
 from shopsync.queue import QUEUE_NAME
@@ -22,6 +23,7 @@ from shopsync.runtime import Runtime
 from shopsync.stores import subscribers
 from shopsync.subscriptions import jobs as access_jobs
 from shopsync.subscriptions.store_rules import update_access_settings
+from shopsync.work import Cause, unit_of_work
 from tests.billing import DAY, Billing, ago, outbox, unix
 from tests.email_support import mail_app, mail_environ
 from tests.mail_server import MailServer, running_mail_server
@@ -317,3 +319,16 @@ def test_a_cached_answer_is_replaced_the_moment_access_changes(
     billing.send(billing.snapshot("deleted", ago(days=1), status="canceled"))
     assert billing.answer()["access"] is False
     assert billing.answer(customer=billing.customer)["access"] is False
+
+
+def test_erasing_a_customer_empties_their_subscription_emails(
+    billing: Billing, runtime: Runtime, mail: MailServer
+) -> None:
+    billing.start(ago(days=2))
+    written = outbox(runtime, "email")
+    assert written and all(m.target == billing.email for m in written)
+    with unit_of_work(runtime.engine, store_id=billing.store.id, cause=Cause.cli("test")) as work:
+        privacy.redact_customer(work, email=billing.email, order_ids=[])
+    for message in outbox(runtime, "email"):
+        assert (message.target, message.payload) == ("(erased)", "{}")
+        assert billing.email not in message.summary

@@ -2,7 +2,8 @@
 
 Their provider ids are dropped (a later order under the same id starts afresh), their
 marketing consent is forgotten, and the emails and Mailchimp calls written about their
-orders lose their content. One not sent yet is skipped: nothing goes to or about a
+orders, and the emails sent to their address without an order (subscription emails,
+status links), lose their content. One not sent yet is skipped: nothing goes to or about a
 customer whose data was erased (a Mailchimp call about them without an order, plan tags,
 is skipped when its turn comes, since their consent is gone).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import case, delete, update
+from sqlalchemy import ColumnElement, case, delete, func, true, update
 from sqlmodel import col, select
 
 from shopsync.models import Customer, CustomerIdentity, Order, OutboxKind, OutboxMessage
@@ -47,18 +48,33 @@ def forget_customers(work: UnitOfWork, customer_ids: Sequence[int] | None = None
 
 
 def forget_emails(work: UnitOfWork, order_ids: Sequence[str] | None = None) -> None:
-    """Empty the emails and Mailchimp calls about these orders (store order ids; None: all
-    the store's)."""
-    orders = select(Order.id).where(Order.store_id == work.store_id)
-    if order_ids is not None:
-        orders = orders.where(col(Order.external_id).in_(list(order_ids)))
+    """Empty the emails and Mailchimp calls about these orders (store order ids; None:
+    every one of the store's, with or without an order)."""
+    if order_ids is None:
+        _empty(work, true())
+        return
+    orders = select(Order.id).where(
+        Order.store_id == work.store_id, col(Order.external_id).in_(list(order_ids))
+    )
+    _empty(work, col(OutboxMessage.order_id).in_(orders))
+
+
+def forget_emails_to(work: UnitOfWork, addresses: Sequence[str]) -> None:
+    """Empty the emails sent to these addresses that no order names (subscription emails,
+    status links)."""
+    wanted = sorted({address.strip().lower() for address in addresses if address})
+    if wanted:
+        _empty(work, func.lower(OutboxMessage.target).in_(wanted))
+
+
+def _empty(work: UnitOfWork, which: ColumnElement[bool]) -> None:
     unsent = col(OutboxMessage.status).in_(UNSENT)
     work.session.execute(
         update(OutboxMessage)
         .where(
             col(OutboxMessage.store_id) == work.store_id,
             col(OutboxMessage.kind).in_(PERSONAL_KINDS),
-            col(OutboxMessage.order_id).in_(orders),
+            which,
         )
         .values(
             payload="{}",
