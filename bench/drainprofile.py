@@ -18,14 +18,17 @@ import json
 import os
 import pstats
 import secrets
+import tempfile
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 
-from bench import events, servers
-from bench.infra import ThrowawayDatabase
+from bench import events, servers, storeside
+from bench.infra import ThrowawayDatabase, free_port
 from bench.options import HOST
 
 BATCH = 100
@@ -37,16 +40,20 @@ def main() -> None:
     parser.add_argument("--no-outbox", action="store_true", help="no subscriber, no SMTP")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--callers", help="also print who calls functions matching this")
+    parser.add_argument(
+        "--deliver", action="store_true", help="then deliver the outbox rows (profiled instead)"
+    )
+    parser.add_argument("--no-profile", action="store_true", help="time it without cProfile")
     args = parser.parse_args()
     db = ThrowawayDatabase()
     db.create()
-    try:
-        run(db, args)
-    finally:
-        db.drop()
+    with ExitStack() as stack:
+        stack.callback(db.drop)
+        run(db, args, stack)
 
 
-def run(db: ThrowawayDatabase, args: Any) -> None:
+def run(db: ThrowawayDatabase, args: Any, stack: ExitStack) -> None:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -61,16 +68,18 @@ def run(db: ThrowawayDatabase, args: Any) -> None:
         SHOPSYNC_WEBHOOK_TARGETS="any",
         SHOPSYNC_INSTANCE_PATH=f"/tmp/drainprofile-{db.name}",
     )
+    hook_port, smtp_port = free_port(), free_port()
     if not args.no_outbox:
-        env["SMTP_URL"] = f"smtp://{HOST}:9?timeout=5"
+        env["SMTP_URL"] = f"smtp://{HOST}:{smtp_port}?timeout=5"
     servers.run_cli(["db", "upgrade"], env)
     created = json.loads(servers.run_cli(["store", "create", "Bench", "--json"], env))
     store_id = int(created["store_id"])
     if not args.no_outbox:
-        url = f"http://{HOST}:9/hooks/shopsync"
-        servers.run_cli(
-            ["store", "add-subscriber", str(store_id), url, "--events", "order.paid"], env
+        work = Path(tempfile.mkdtemp(prefix="drainprofile-"))
+        side = storeside.start(
+            env, str(store_id), hook_port, smtp_port, work / "store-side.jsonl", work
         )
+        stack.callback(side.stop)
     os.environ.clear()
     os.environ.update(env)
 
@@ -113,7 +122,8 @@ def run(db: ThrowawayDatabase, args: Any) -> None:
     statements[0] = 0
     profiler = cProfile.Profile()
     started_cpu, started = time.process_time(), time.perf_counter()
-    profiler.enable()
+    if not args.no_profile:
+        profiler.enable()
     posted = 0
     for index in range(0, len(rest), BATCH):
         result = process_batch(rt.engine, registry, rest[index : index + BATCH], policy)
@@ -123,13 +133,49 @@ def run(db: ThrowawayDatabase, args: Any) -> None:
     n = len(rest)
     print(
         f"{n} events: {wall / n * 1000:.2f} ms wall, {cpu / n * 1000:.2f} ms CPU per event "
-        f"(profiled), {statements[0] / n:.1f} SQL statements per event, "
+        f"({'not ' if args.no_profile else ''}profiled), "
+        f"{statements[0] / n:.1f} SQL statements per event, "
         f"{posted} outbox rows ({posted / n:.2f} per event)"
     )
+    if args.deliver and not args.no_outbox:
+        profiler = _deliver(rt, args.no_profile)
+    if args.no_profile:
+        rt.close()
+        return
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
+    stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
+    stats.print_stats(args.top)
+    if args.callers:
+        stats.print_callers(args.callers)
     print(out.getvalue())
     rt.close()
+
+
+def _deliver(rt: Any, quiet: bool) -> cProfile.Profile:
+    """Send every pending outbox row to the store side, 20 at a time (the job's batch)."""
+    from shopsync.outbox.delivery import deliver
+
+    with rt.engine.connect() as connection:
+        ids = [
+            row[0]
+            for row in connection.exec_driver_sql(
+                "SELECT id FROM outbox_message WHERE status = 'pending' ORDER BY id"
+            )
+        ]
+    profiler = cProfile.Profile()
+    started_cpu, started = time.process_time(), time.perf_counter()
+    if not quiet:
+        profiler.enable()
+    for index in range(0, len(ids), 20):
+        deliver(rt, ids[index : index + 20])
+    profiler.disable()
+    cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started
+    n = max(1, len(ids))
+    print(
+        f"delivered {len(ids)} messages: {wall / n * 1000:.2f} ms wall, "
+        f"{cpu / n * 1000:.2f} ms CPU per message ({'not ' if quiet else ''}profiled)"
+    )
+    return profiler
 
 
 if __name__ == "__main__":

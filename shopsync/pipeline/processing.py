@@ -35,7 +35,7 @@ from sqlmodel import Session, col, select
 
 from shopsync.clock import utcnow
 from shopsync.config import Settings
-from shopsync.db import transaction
+from shopsync.db import hold, transaction
 from shopsync.errors import (
     EventOutcome,
     Ignored,
@@ -45,6 +45,7 @@ from shopsync.errors import (
     message_free_trace,
 )
 from shopsync.models import EventStatus, Store, WebhookEvent
+from shopsync.orders import children
 from shopsync.orders.timeline import forget_cached_milestones
 from shopsync.pipeline import inbox
 from shopsync.pipeline.registry import Decoder, EventContext, Handler, Registry
@@ -173,16 +174,22 @@ def _work_one(
         with session.begin_nested():
             runner.run()
     except EventOutcome as outcome:
-        forget_cached_milestones(session)
+        _forget_cached(session)
         session.execute(inbox.finish_statement(event_id, EventStatus(outcome.status), str(outcome)))
     except NotYetKnown as missing:
-        forget_cached_milestones(session)
+        _forget_cached(session)
         session.execute(inbox.park_statement(event_id, missing.key))
     except Exception as error:
-        forget_cached_milestones(session)
+        _forget_cached(session)
         session.execute(_failure_statement(session, event_id, error, policy, runner.current))
     else:
         batch.processed(context)
+
+
+def _forget_cached(session: Session) -> None:
+    """After a rollback to a savepoint: what the session remembers may be gone."""
+    forget_cached_milestones(session)
+    children.forget(session)
 
 
 class Batch:
@@ -191,8 +198,9 @@ class Batch:
     def __init__(self, session: Session, chunk: list[int], grace: timedelta) -> None:
         self.session = session
         self._grace = grace
-        # One query for the chunk: later `session.get` calls hit the identity map.
-        session.exec(select(WebhookEvent).where(col(WebhookEvent.id).in_(chunk))).all()
+        # One query for the chunk: later `session.get` calls hit the identity map, as
+        # long as the rows are held (the map itself keeps unchanged rows only weakly).
+        hold(session, *session.exec(select(WebhookEvent).where(col(WebhookEvent.id).in_(chunk))))
         self._stores: dict[int, Store | None] = {}
         self._processed: list[int] = []
         self._arrived: dict[int, list[str]] = {}
