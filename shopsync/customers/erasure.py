@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from shopsync.models import Customer, CustomerIdentity, Order, OutboxKind, OutboxMessage
 from shopsync.models import OutboxStatus as Status
+from shopsync.outbox.rows import write_pending
 from shopsync.work import UnitOfWork
 
 ERASED = "erased on the customer's request"
@@ -48,6 +49,8 @@ def forget_emails(work: UnitOfWork, order_ids: Sequence[str] | None = None) -> N
     if order_ids is not None:
         orders = orders.where(col(Order.external_id).in_(list(order_ids)))
     unsent = col(OutboxMessage.status).in_(UNSENT)
+    # Emails posted earlier in this transaction are erased too.
+    work.posted.extend(write_pending(work.session))
     work.session.execute(
         update(OutboxMessage)
         .where(

@@ -47,6 +47,7 @@ from shopsync.errors import (
 from shopsync.models import EventStatus, Store, WebhookEvent
 from shopsync.orders import children
 from shopsync.orders.timeline import forget_cached_milestones
+from shopsync.outbox import rows as outbox_rows
 from shopsync.pipeline import inbox
 from shopsync.pipeline.registry import Decoder, EventContext, Handler, Registry
 from shopsync.work import Cause, UnitOfWork
@@ -163,6 +164,8 @@ def _work_one(
         session.execute(inbox.finish_statement(event_id, EventStatus(outcome.status), str(outcome)))
         return
     if not isolate:
+        # The chunk commits or rolls back whole: its outbox rows go in one statement.
+        context.work.defer_outbox = True
         try:
             HandlerRunner(context).run()
         except Exception as error:
@@ -190,6 +193,7 @@ def _forget_cached(session: Session) -> None:
     """After a rollback to a savepoint: what the session remembers may be gone."""
     forget_cached_milestones(session)
     children.forget(session)
+    outbox_rows.discard_pending(session)
 
 
 class Batch:
@@ -204,7 +208,6 @@ class Batch:
         self._stores: dict[int, Store | None] = {}
         self._processed: list[int] = []
         self._arrived: dict[int, list[str]] = {}
-        self._posted: list[int] = []
 
     def store(self, store_id: int) -> Store | None:
         if store_id not in self._stores:
@@ -213,19 +216,19 @@ class Batch:
 
     def processed(self, context: EventContext) -> None:
         self._processed.append(context.event.id or 0)
-        self._posted.extend(context.work.posted)
         if context.work.known:
             self._arrived.setdefault(context.event.store_id, []).extend(context.work.known)
 
     def finish(self) -> ChunkResult:
-        """Mark the processed rows; returns parked rows resumed by what arrived."""
+        """Write the outbox rows, mark the processed rows; returns parked rows resumed."""
+        outbox_rows.write_pending(self.session)
         if self._processed:
             self.session.execute(inbox.finish_many_statement(self._processed))
         resumed: list[int] = []
         for store_id, keys in self._arrived.items():
             statement = inbox.unpark_statement(store_id, keys, grace=self._grace)
             resumed.extend(self.session.execute(statement).scalars())
-        return ChunkResult(resumed=sorted(resumed), posted=self._posted)
+        return ChunkResult(resumed=sorted(resumed), posted=outbox_rows.written_ids(self.session))
 
 
 @dataclass(frozen=True)
