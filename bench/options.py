@@ -43,6 +43,8 @@ class Options:
     scenarios: str = "all"
     # Whether --threads was given: without it (c) keeps the project's own worker model.
     threads_given: bool = False
+    # Whether shopsync sends customers' emails (SMTP_URL at the store side's mail sink).
+    smtp: bool = True
 
     @property
     def settle_timeout(self) -> float:
@@ -78,6 +80,11 @@ def parse(argv: list[str] | None = None) -> Options:
         "(a) and (b); (c) as the project's gunicorn.conf.py says)",
     )
     parser.add_argument(
+        "--no-smtp",
+        action="store_true",
+        help="no SMTP_URL: paid orders write only their order.paid webhook, no email",
+    )
+    parser.add_argument(
         "--scenarios",
         choices=("all", "ingest"),
         default="all",
@@ -104,4 +111,5 @@ def parse(argv: list[str] | None = None) -> Options:
         access_only=args.access_only,
         scenarios=args.scenarios,
         threads_given=args.threads is not None,
+        smtp=not args.no_smtp,
     )

@@ -281,11 +281,12 @@ def build_table(results: dict[str, Any]) -> str:
         dup = audit["duplicates"]
         outbox = audit.get("outbox", {})
         bad_out = {k: v for k, v in outbox.get("problems", {}).items() if v}
+        mail = " and one email" if results.get("options", {}).get("smtp", True) else ""
         notes.append(
             f"(g) {audit['verdict']}: problems {bad or 'none'}; {dup['sent']} redelivered "
             f"duplicates, {dup['not_answered_duplicate']} not answered 'duplicate'; outbox "
-            f"({outbox.get('orders', 0):,} paid orders: one order.paid webhook and one email "
-            f"each, sent once, received once) problems {bad_out or 'none'}, redeliveries "
+            f"({outbox.get('orders', 0):,} paid orders: one order.paid webhook{mail} each, "
+            f"sent once, received once) problems {bad_out or 'none'}, redeliveries "
             f"{outbox.get('redeliveries', '-')}"
         )
     answers = results.get("h_access")
