@@ -9,6 +9,10 @@ row ids plus two flags:
   outbox delivery right after its order commits) waits for a worker.
 - *help*, set while a helper job is queued but not started: a full batch means a
   backlog, and asks for one more job so an idle worker joins in.
+A job ends after a batch when another job waits for a worker (another lane's, or a
+scheduled one) and queues itself again behind it while its list still has ids: lanes
+take turns a batch at a time, so a backlog in one (emails, say) never holds both
+workers for a whole job's minute while another lane's work (the inbox) waits.
 A job that ends clears *active* and then looks at the list once more, so an id pushed
 while it was ending is never left without a job (the arrival either saw no active job
 and queued one, or was pushed before the job looked).
@@ -99,6 +103,10 @@ class Lane:
             # A backlog: one job alone would work through it.
             self.ask_for_help(redis)
         return ids
+
+    def should_yield(self, redis: Redis) -> bool:
+        """Whether another job is waiting for a worker: end after this batch (see above)."""
+        return bool(redis.llen(get_queue(redis).key))
 
     def waiting(self, redis: Redis) -> int:
         return int(redis.llen(self.list_key))
