@@ -9,10 +9,12 @@ row ids plus two flags:
   outbox delivery right after its order commits) waits for a worker.
 - *help*, set while a helper job is queued but not started: a full batch means a
   backlog, and asks for one more job so an idle worker joins in.
-A job ends after a batch when another job waits for a worker (another lane's, or a
-scheduled one) and queues itself again behind it while its list still has ids: lanes
-take turns a batch at a time, so a backlog in one (emails, say) never holds both
-workers for a whole job's minute while another lane's work (the inbox) waits.
+A job ends after a batch when another lane's job waits for a worker (*queued*, set
+when a lane queues a job and cleared when one of its jobs starts) and queues itself
+again behind it while its list still has ids: lanes take turns a batch at a time, so a
+backlog in one (outbox deliveries, say) never holds both workers for a whole job's
+minute while another lane's work (the inbox) waits. A lane's own helpers never make
+its jobs end.
 A job that ends clears *active* and then looks at the list once more, so an id pushed
 while it was ending is never left without a job (the arrival either saw no active job
 and queued one, or was pushed before the job looked).
@@ -32,6 +34,9 @@ from shopsync.queue import get_queue
 # receivers) lets a second job start, which is what a slow batch should get anyway.
 ACTIVE_TTL_SECONDS = 10
 HELP_TTL_SECONDS = 60
+QUEUED_TTL_SECONDS = 60
+# Every lane, to know which others have a job waiting (lanes are made at import).
+_LANES: list[Lane] = []
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,9 @@ class Lane:
     job: Callable[[], int]
     job_timeout: int
     batch_size: int = 100
+
+    def __post_init__(self) -> None:
+        _LANES.append(self)
 
     @property
     def list_key(self) -> str:
@@ -54,6 +62,10 @@ class Lane:
     @property
     def help_key(self) -> str:
         return f"shopsync:{self.name}:help-pending"
+
+    @property
+    def queued_key(self) -> str:
+        return f"shopsync:{self.name}:job-queued"
 
     def wake(self, redis: Redis, ids: Sequence[int]) -> None:
         """Push ids for the workers and queue a job unless one is active."""
@@ -72,6 +84,7 @@ class Lane:
             self.enqueue(redis)
 
     def enqueue(self, redis: Redis) -> None:
+        redis.set(self.queued_key, 1, ex=QUEUED_TTL_SECONDS)
         get_queue(redis).enqueue(
             self.job, job_timeout=self.job_timeout, result_ttl=0, failure_ttl=86400
         )
@@ -79,7 +92,7 @@ class Lane:
     def job_started(self, redis: Redis) -> None:
         # A helper that starts lets the next full batch ask for another one.
         pipe = redis.pipeline(transaction=False)
-        pipe.delete(self.help_key)
+        pipe.delete(self.help_key, self.queued_key)
         pipe.set(self.active_key, 1, ex=ACTIVE_TTL_SECONDS)
         pipe.execute()
 
@@ -105,8 +118,9 @@ class Lane:
         return ids
 
     def should_yield(self, redis: Redis) -> bool:
-        """Whether another job is waiting for a worker: end after this batch (see above)."""
-        return bool(redis.llen(get_queue(redis).key))
+        """Whether another lane's job waits for a worker: end after this batch (see above)."""
+        others = [lane.queued_key for lane in _LANES if lane.name != self.name]
+        return bool(others) and bool(redis.exists(*others))
 
     def waiting(self, redis: Redis) -> int:
         return int(redis.llen(self.list_key))
