@@ -35,8 +35,6 @@ def deliver_outbox() -> int:
             if not ids:
                 break
             attempts += deliver(rt, ids)
-            if LANE.should_yield(rt.redis):
-                break
     finally:
         LANE.job_ending(rt.redis)
     return attempts

@@ -73,8 +73,6 @@ def _drain(rt: runtime.Runtime) -> int:
             result = process_batch(rt.engine, registry, ids, policy, should_stop=stopping.requested)
             worked += len(result.worked)
             _wake_senders(redis, result.posted)
-            if LANE.should_yield(redis):
-                break
     finally:
         LANE.job_ending(redis)
     return worked
