@@ -11,7 +11,10 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from shopsync.claims import ClaimableTable
@@ -72,7 +75,7 @@ def post(
     pending.append(values)
 
 
-def write_pending(session: Session) -> list[int]:
+def write_pending(session: OrmSession) -> list[int]:
     """Write the transaction's posted rows in one statement; the ids of the new ones.
 
     A key posted twice, or already in the table, is written once (the first wins).
@@ -103,6 +106,22 @@ def discard_pending(session: Session) -> None:
 def written_ids(session: Session) -> list[int]:
     """Every row `write_pending` wrote in this session (to wake their senders)."""
     return list(session.info.get(WRITTEN_KEY, []))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_before_outbox_statements(state: ORMExecuteState) -> None:
+    """Any statement on the outbox in the same session sees the rows posted so far.
+
+    Like the ORM's autoflush: code that reads outbox rows (was this message written?)
+    or changes them (erasure) needs no call of its own.
+    """
+    session = state.session
+    if not session.info.get(PENDING_KEY):
+        return
+    statement = state.statement
+    on_table = getattr(statement, "table", None) is table
+    if on_table or any(mapper.class_ is OutboxMessage for mapper in state.all_mappers):
+        write_pending(session)
 
 
 def _write_at_finish(work: UnitOfWork) -> None:
