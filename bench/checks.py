@@ -187,3 +187,110 @@ def exactly_once(conn: Conn, sent: Iterable[Event], acked_lost: int) -> dict[str
             "not_paid": not_paid[:5],
         },
     }
+
+
+OUTBOX_OPEN = ("pending", "sending", "retry")
+
+
+def outbox_counts(conn: Conn) -> dict[str, dict[str, int]]:
+    """Outbox rows by kind, then status."""
+    rows = conn.execute(
+        "SELECT kind, status, count(*) FROM outbox_message GROUP BY kind, status"
+    ).fetchall()
+    counts: dict[str, dict[str, int]] = {}
+    for kind, status, count in rows:
+        counts.setdefault(str(kind), {})[str(status)] = int(count)
+    return counts
+
+
+def outbox_open(conn: Conn) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM outbox_message WHERE status = ANY(%s)", (list(OUTBOX_OPEN),)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def wait_outbox_settled(conn: Conn, *, timeout: float, poll: float = 0.1) -> Settled:
+    """Poll until no outbox row is waiting to be sent (or time runs out)."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if outbox_open(conn) == 0:
+            return Settled(True, time.monotonic() - start, {})
+        time.sleep(poll)
+    return Settled(False, time.monotonic() - start, {"open": outbox_open(conn)})
+
+
+def paid_messages(conn: Conn) -> dict[str, dict[str, list[str]]]:
+    """Per order (external id): the statuses of its `paid` outbox rows, by kind."""
+    rows = conn.execute(
+        "SELECT o.external_id, m.kind, m.status FROM outbox_message m"
+        " JOIN orders o ON o.id = m.order_id WHERE m.idempotency_key LIKE '%%:paid'"
+    ).fetchall()
+    found: dict[str, dict[str, list[str]]] = {}
+    for external_id, kind, status in rows:
+        found.setdefault(str(external_id), {}).setdefault(str(kind), []).append(str(status))
+    return found
+
+
+def outbox_kinds(*, smtp: bool) -> tuple[str, ...]:
+    """The outbox rows each paid order writes: its order.paid webhook, and an email with SMTP."""
+    return ("store_webhook", "email") if smtp else ("store_webhook",)
+
+
+def outbox_once(
+    conn: Conn,
+    orders: Iterable[str],
+    arrivals: Sequence[dict[str, Any]],
+    email_of: Any,
+    *,
+    smtp: bool,
+) -> dict[str, Any]:
+    """Each paid order: one `order.paid` row and one email row, each sent, and each
+    arrived once at the store's side (the webhook verified)."""
+    expected = set(orders)
+    rows = paid_messages(conn)
+    hooks: dict[str, int] = {}
+    hook_ids: dict[str, set[str]] = {}
+    unverified = 0
+    mails: dict[str, int] = {}
+    for record in arrivals:
+        if record["via"] == "webhook":
+            if not record["verified"]:
+                unverified += 1
+            elif record.get("type") == "order.paid":
+                order = str(record.get("order"))
+                hooks[order] = hooks.get(order, 0) + 1
+                hook_ids.setdefault(order, set()).add(str(record["id"]))
+        else:
+            for address in record["to"]:
+                mails[address] = mails.get(address, 0) + 1
+    problems = {"webhooks_unverified": unverified}
+    labels = {"store_webhook": "order_paid_rows", "email": "email_rows"}
+    for kind in outbox_kinds(smtp=smtp):
+        label = labels[kind]
+        counts = [len(rows.get(order, {}).get(kind, [])) for order in expected]
+        problems[f"{label}_missing"] = sum(1 for n in counts if n == 0)
+        problems[f"{label}_doubled"] = sum(1 for n in counts if n > 1)
+        problems[f"{label}_not_sent"] = sum(
+            1
+            for order in expected
+            for status in rows.get(order, {}).get(kind, [])
+            if status != "sent"
+        )
+    problems["order_paid_not_received"] = sum(1 for o in expected if hooks.get(o, 0) == 0)
+    problems["order_paid_received_twice"] = sum(1 for o in expected if hooks.get(o, 0) > 1)
+    problems["order_paid_two_webhook_ids"] = sum(
+        1 for o in expected if len(hook_ids.get(o, set())) > 1
+    )
+    if smtp:
+        problems["email_not_received"] = sum(1 for o in expected if mails.get(email_of(o), 0) == 0)
+    problems["email_received_twice"] = sum(1 for o in expected if mails.get(email_of(o), 0) > 1)
+    redeliveries = conn.execute(
+        "SELECT coalesce(sum(redeliveries), 0) FROM outbox_message"
+    ).fetchone()
+    return {
+        "problems": problems,
+        "orders": len(expected),
+        "rows": outbox_counts(conn),
+        "redeliveries": int(redeliveries[0]) if redeliveries else 0,
+    }

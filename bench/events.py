@@ -37,10 +37,15 @@ def amount_for(index: int) -> int:
     return 1000 + (index * 37) % 9000
 
 
+def email_for(order_id: str) -> str:
+    """The customer's address of an order: the mail sink tells orders apart by it."""
+    return f"{order_id}@bench.example".lower()
+
+
 def checkout_event(order_id: str, amount: int, phase: str) -> Event:
     intent_id = f"pi_{order_id}"
     session = samples.checkout_session(
-        order_id, amount=amount, intent_id=intent_id, email=f"{order_id}@bench.example"
+        order_id, amount=amount, intent_id=intent_id, email=email_for(order_id)
     )
     payload = samples.event(CHECKOUT, session, livemode=True)
     return Event(payload["id"], CHECKOUT, order_id, amount, json.dumps(payload).encode(), phase)

@@ -139,6 +139,8 @@ class SendLog:
     """What a Python-sent batch got back: per event id, its status and body; latencies."""
 
     statuses: dict[str, int] = field(default_factory=dict)
+    # Wall-clock time (time.time) each request began: the receiver's clock is the same.
+    sent_at: dict[str, float] = field(default_factory=dict)
     answers: dict[str, str] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -204,8 +206,10 @@ def send(
                 with lock:
                     log.failures.append(event.event_id)
                 continue
+            began = time.time()
             status, answer, elapsed = _post(port, path, event.body, secret)
             with lock:
+                log.sent_at[event.event_id] = began
                 if status is None:
                     log.failures.append(event.event_id)
                 else:

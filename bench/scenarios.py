@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import psutil
 from sqlalchemy import create_engine
 
-from bench import checks, events, loadgen, profiling, servers
+from bench import checks, events, loadgen, profiling, servers, storeside
 from bench.apps.naive import Base as NaiveBase
 from bench.events import Event
 from bench.infra import ThrowawayDatabase, flush_redis_db9, free_port
@@ -57,6 +57,7 @@ class Target:
     secret: str
     env: dict[str, str]
     server: Managed
+    store: storeside.StoreSide
     workers: list[Managed] = field(default_factory=list)
 
 
@@ -243,7 +244,7 @@ def naive(b: Bench) -> dict[str, Any]:
 # (c) ---------------------------------------------------------------------------------
 
 
-def shopsync_env(b: Bench, port: int) -> dict[str, str]:
+def shopsync_env(b: Bench, smtp_port: int) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -257,7 +258,11 @@ def shopsync_env(b: Bench, port: int) -> dict[str, str]:
         # Production wants https; only the paths of the URLs it builds are used here.
         PUBLIC_URL="https://shopsync-bench.invalid",
         SHOPSYNC_INSTANCE_PATH=str(b.work / "instance"),
+        # The store's receiver runs on this machine, which production refuses by default.
+        SHOPSYNC_WEBHOOK_TARGETS="any",
     )
+    if b.opts.smtp:  # customers' order emails go to the store side's mail sink
+        env["SMTP_URL"] = f"smtp://{HOST}:{smtp_port}?timeout=5"
     return env
 
 
@@ -272,11 +277,18 @@ def shopsync_server_config(opts: Options) -> tuple[Path, list[str]]:
 
 def start_shopsync(b: Bench) -> Target:
     progress("migrating the bench database, creating the store, starting shopsync")
-    port = free_port()
-    env = shopsync_env(b, port)
+    port, hook_port, smtp_port = free_port(), free_port(), free_port()
+    env = shopsync_env(b, smtp_port)
     servers.run_cli(["db", "upgrade"], env)
     created = json.loads(servers.run_cli(["store", "create", "Bench", "--json"], env))
     endpoint = next(e for e in created["endpoints"] if e["provider"] == "stripe")
+    store = b.start(
+        lambda: storeside.start(
+            env, str(created["store_id"]), hook_port, smtp_port, b.work / "store-side.jsonl", b.logs
+        )
+    )
+    mail = "emails to its mail sink" if b.opts.smtp else "no SMTP_URL (no emails)"
+    b.notes.append(f"store side: subscriber for {storeside.EVENTS}, {mail}; {store.url}")
     config, worker_args = shopsync_server_config(b.opts)
     b.notes.append(f"(c) gunicorn --config {config.name} {' '.join(worker_args)}".rstrip())
     server = b.start(
@@ -292,7 +304,7 @@ def start_shopsync(b: Bench) -> Target:
         )
     )
     b.sampler.watch("web-shopsync", [server])
-    return Target(port, urlsplit(endpoint["url"]).path, endpoint["secret"], env, server)
+    return Target(port, urlsplit(endpoint["url"]).path, endpoint["secret"], env, server, store)
 
 
 def reconcile(
@@ -368,6 +380,8 @@ def drain_backlog(b: Bench, t: Target) -> dict[str, Any]:
     settled = checks.wait_until_final(
         b.conn, after_id=0, expected=total, timeout=b.opts.settle_timeout
     )
+    # Stopping a worker mid-send would make it send that message again (the one window).
+    outbox = checks.wait_outbox_settled(b.conn, timeout=b.opts.settle_timeout)
     cpu = worker_cpu(workers)
     rss = b.sampler.peak_mb("workers-c")
     b.sampler.unwatch("workers-c")
@@ -385,6 +399,7 @@ def drain_backlog(b: Bench, t: Target) -> dict[str, Any]:
         "counts": settled.counts,
         "worker_cpu_s": cpu,
         "peak_rss_mb": rss,
+        "outbox_settled_s": round(outbox.seconds, 2) if outbox.done else None,
     }
 
 
@@ -433,6 +448,14 @@ def drain(b: Bench, t: Target) -> dict[str, Any]:
     wall = time.monotonic() - started
     for recorder in recorders:
         recorder.stop()
+    outbox = checks.wait_outbox_settled(b.conn, timeout=b.opts.settle_timeout)
+    delivered_s = time.monotonic() - started
+    written = checks.paid_messages(b.conn)
+    rows_written = sum(
+        len(written.get(e.order_id, {}).get(kind, []))
+        for e in batch
+        for kind in checks.outbox_kinds(smtp=b.opts.smtp)
+    )
     span = checks.processed_span(b.conn, after_id=before)
     if not settled.done:
         b.notes.append(
@@ -450,6 +473,11 @@ def drain(b: Bench, t: Target) -> dict[str, Any]:
         "processed_per_second": checks.processed_per_second(b.conn, after_id=before),
         "worker_cpu_timeline": cpu_timeline,
         "preload": preload,
+        # Outbox rows the drained events wrote (an order.paid webhook and an email each),
+        # and how long until every one was sent, from the workers' start.
+        "outbox_rows_written": rows_written,
+        "outbox_settled": outbox.done,
+        "outbox_delivered_s": round(delivered_s, 2),
     }
     if recorders:
         summary["profile"] = profiling.summarize(
@@ -476,15 +504,39 @@ def end_to_end(b: Bench, t: Target) -> dict[str, Any]:
     unanswered = [e for e in batch if log.statuses.get(e.event_id) is None]
     if unanswered:
         b.notes.append(f"(e): {len(unanswered)} requests failed to connect or timed out")
-    latencies = checks.end_to_end_ms(b.conn, [e.event_id for e in acked])
+    inbox_latencies = checks.end_to_end_ms(b.conn, [e.event_id for e in acked])
+    arrived = _wait_for_order_paid(t, {e.order_id for e in acked}, timeout=60)
+    latencies = [
+        (arrived[e.order_id] - log.sent_at[e.event_id]) * 1000
+        for e in acked
+        if e.order_id in arrived
+    ]
     return {
         "sent": log.summary(),
         "achieved_rate": round(len(log.statuses) / log.duration_s, 1),
         "done": settled.done,
         "lost": lost,
+        # Signed delivery sent -> the store's receiver has the verified order.paid.
         "e2e_ms": loadgen.latency_summary(latencies),
         "e2e_samples": len(latencies),
+        "order_paid_missing": len(acked) - len(latencies),
+        # received_at -> processed_at of the inbox row (the measure before the outbox).
+        "inbox_ms": loadgen.latency_summary(inbox_latencies),
     }
+
+
+def _wait_for_order_paid(t: Target, orders: set[str], *, timeout: float) -> dict[str, float]:
+    """When the receiver first had each order's verified order.paid (epoch seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        first: dict[str, float] = {}
+        for record in t.store.webhooks():
+            order = record.get("order")
+            if record["verified"] and record.get("type") == "order.paid" and order in orders:
+                first[order] = min(first.get(order, record["t"]), record["t"])
+        if len(first) >= len(orders) or time.monotonic() > deadline:
+            return first
+        time.sleep(0.2)
 
 
 # (g) ---------------------------------------------------------------------------------
@@ -497,9 +549,20 @@ def exactly_once(b: Bench, t: Target) -> dict[str, Any]:
     not_duplicate = len(sample) - log.answer_count('"duplicate"')
     total = sum(checks.status_counts(b.conn).values())
     settled = checks.wait_until_final(b.conn, after_id=0, expected=total, timeout=60)
+    outbox = checks.wait_outbox_settled(b.conn, timeout=60)
     for worker in t.workers:
         worker.stop()
     audit = checks.exactly_once(b.conn, b.sent, b.acked_lost)
+    audit["outbox"] = checks.outbox_once(
+        b.conn,
+        {e.order_id for e in b.sent},
+        t.store.arrivals(),
+        events.email_for,
+        smtp=b.opts.smtp,
+    )
+    audit["outbox"]["settled"] = outbox.done
+    if any(audit["outbox"]["problems"].values()) or not outbox.done:
+        audit["verdict"] = "FAIL"
     audit["duplicates"] = {
         "sent": len(sample),
         "answers": log.summary(),

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Table, and_, or_, select, true, update
 
 from shopsync.clock import utcnow
+from shopsync.db import alone
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class ClaimableTable:
             )
             .returning(c.id)
         )
-        with engine.begin() as connection:
+        with alone(engine) as connection:
             return sorted(connection.execute(statement).scalars())
 
     def release(self, engine: Engine, ids: Sequence[int]) -> None:
@@ -79,7 +80,7 @@ class ClaimableTable:
                 next_attempt_at=utcnow(),
             )
         )
-        with engine.begin() as connection:
+        with alone(engine) as connection:
             connection.execute(statement)
 
     def due(self) -> ColumnElement[bool]:
@@ -101,7 +102,7 @@ class ClaimableTable:
             .values(next_attempt_at=utcnow() + grace)
             .returning(c.id)
         )
-        with engine.begin() as connection:
+        with alone(engine) as connection:
             return sorted(connection.execute(statement).scalars())
 
     def reset(
@@ -134,5 +135,5 @@ class ClaimableTable:
             )
             .returning(c.id)
         )
-        with engine.begin() as connection:
+        with alone(engine) as connection:
             return sorted(connection.execute(statement).scalars())

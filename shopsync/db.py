@@ -98,7 +98,34 @@ def single_statement(engine: Engine) -> Engine:
 
 
 @contextmanager
+def alone(engine: Engine) -> Iterator[Connection]:
+    """A connection for one write statement, committed when the block ends.
+
+    Autocommit on Postgres (see `single_statement`): as durable as a transaction of
+    one statement, without the BEGIN and COMMIT round trips.
+    """
+    with single_statement(engine).connect() as connection:
+        yield connection
+        connection.commit()
+
+
+@contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any error."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+HELD_KEY = "shopsync.held"
+
+
+def hold(session: Session, *instances: object) -> None:
+    """Keep these loaded rows referenced for the rest of the session.
+
+    The session's identity map holds unchanged rows weakly: once the caller drops its
+    reference, a later `session.get` for the same row asks the database again. Work
+    that reads a row in one step and again in a later one (the order, when a finisher
+    writes its webhook body and its email) holds it here instead.
+    """
+    held: list[object] = session.info.setdefault(HELD_KEY, [])
+    held.extend(instances)

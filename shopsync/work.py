@@ -101,6 +101,9 @@ class UnitOfWork:
     moments: list[Moment] = field(default_factory=list)
     # Ids of outbox messages written by this work, to wake a sender after commit.
     posted: list[int] = field(default_factory=list)
+    # Set by a caller that holds several units of work in one transaction (the worker's
+    # chunk): the outbox rows they post are written by it, all in one statement.
+    defer_outbox: bool = False
 
     @property
     def store_id(self) -> int:
@@ -118,6 +121,8 @@ class UnitOfWork:
         for finisher in _finishers:
             finisher(self)
         self.moments.clear()
+        for step in _last_steps:
+            step(self)
 
 
 Finisher = Callable[[UnitOfWork], None]
@@ -132,6 +137,16 @@ def on_finish(finisher: Finisher) -> Finisher:
     if finisher not in _finishers:
         _finishers.append(finisher)
     return finisher
+
+
+_last_steps: list[Finisher] = []
+
+
+def on_finished(step: Finisher) -> Finisher:
+    """Register a step that runs after every finisher (writing the outbox rows they posted)."""
+    if step not in _last_steps:
+        _last_steps.append(step)
+    return step
 
 
 class UnknownStore(ShopsyncError):

@@ -57,10 +57,20 @@ def key_hint(session: Session, vault: Vault, store_id: int, *, livemode: bool) -
     return f"{api_key[:8]}…{api_key[-4:]}" if api_key else None
 
 
+CONNECTED_CACHE = "shopsync.stripe_connected"
+
+
 def is_connected(session: Session, store_id: int, *, livemode: bool) -> bool:
-    """Whether the store connected a key of that mode (nothing is decrypted)."""
-    connection = session.get(StripeConnection, (store_id, livemode))
-    return connection is not None and connection.endpoint_id is not None
+    """Whether the store connected a key of that mode (nothing is decrypted).
+
+    Read once per transaction: every checkout asks, and most stores connect no key
+    (a row that does not exist is never in the session's identity map).
+    """
+    cache: dict[tuple[int, bool], bool] = session.info.setdefault(CONNECTED_CACHE, {})
+    if (store_id, livemode) not in cache:
+        connection = session.get(StripeConnection, (store_id, livemode))
+        cache[store_id, livemode] = connection is not None and connection.endpoint_id is not None
+    return cache[store_id, livemode]
 
 
 _configured: tuple[StripeApi, Vault] | None = None

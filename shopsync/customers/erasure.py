@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from shopsync.models import Customer, CustomerIdentity, Order, OutboxKind, OutboxMessage
 from shopsync.models import OutboxStatus as Status
+from shopsync.outbox.rows import write_pending
 from shopsync.work import UnitOfWork
 
 ERASED = "erased on the customer's request"
@@ -69,6 +70,8 @@ def forget_emails_to(work: UnitOfWork, addresses: Sequence[str]) -> None:
 
 def _empty(work: UnitOfWork, which: ColumnElement[bool]) -> None:
     unsent = col(OutboxMessage.status).in_(UNSENT)
+    # Emails posted earlier in this transaction are erased too.
+    work.posted.extend(write_pending(work.session))
     work.session.execute(
         update(OutboxMessage)
         .where(

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from shopsync.clock import utcnow
 from shopsync.customers.consent import may_send_order_email
@@ -48,6 +48,7 @@ from shopsync.models import (
     StoreSettings,
 )
 from shopsync.models.vocabulary import Milestone
+from shopsync.orders.children import children
 from shopsync.orders.timeline import ORDER_SUBJECT
 from shopsync.outbox.rows import post
 from shopsync.work import UnitOfWork, on_finish
@@ -111,8 +112,8 @@ def _write(
         milestone=milestone,
         recipient=recipient,
         customer_name=customer.name if customer else None,
-        line_items=_children(work.session, OrderLineItem, order_id),
-        shipments=_children(work.session, Shipment, order_id) if milestone in WITH_TRACKING else [],
+        line_items=children(work.session, OrderLineItem, order_id),
+        shipments=children(work.session, Shipment, order_id) if milestone in WITH_TRACKING else [],
     )
     key = email_key(order_id, milestone.value)
     payload = compose(context, letter, key=key, at=utcnow())
@@ -206,11 +207,6 @@ def _written_milestones(session: Session, message: OutboxMessage) -> set[str]:
         OutboxMessage.id != message.id,
     )
     return {milestone_of_key(key) for key in session.exec(statement)}
-
-
-def _children(session: Session, model: type[OrderLineItem] | type[Shipment], order_id: int) -> list:  # type: ignore[type-arg]
-    statement = select(model).where(model.order_id == order_id).order_by(col(model.id))
-    return list(session.exec(statement))
 
 
 register_skip_rule(STATUS_LINK_KEY_PREFIX, _asked_for)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 
 from shopsync.models import Order, OrderLineItem
 from shopsync.models.limits import column_limit
+from shopsync.orders.children import children
 from shopsync.work import UnitOfWork
 
 
@@ -21,8 +22,8 @@ class LineItemFacts:
 
 
 def line_items(work: UnitOfWork, order: Order) -> list[OrderLineItem]:
-    statement = select(OrderLineItem).where(OrderLineItem.order_id == order.id)
-    return list(work.session.exec(statement.order_by(col(OrderLineItem.id))))
+    assert order.id is not None
+    return children(work.session, OrderLineItem, order.id)
 
 
 def add_line_items(work: UnitOfWork, order: Order, items: list[LineItemFacts]) -> None:

@@ -22,9 +22,11 @@ from shopsync import waits
 from shopsync.clock import utcnow
 from shopsync.crypto import new_token
 from shopsync.customers.customers import CustomerFacts, upsert_customer
+from shopsync.db import hold
 from shopsync.errors import NotYetKnown
 from shopsync.models import Order
 from shopsync.models.limits import column_limit
+from shopsync.orders.children import start_children
 from shopsync.orders.items import (
     LineItemFacts,
     add_line_items,
@@ -106,7 +108,7 @@ def find_order_by_payment(work: UnitOfWork, payment_reference: str) -> Order | N
         .where(Order.store_id == work.store_id, Order.payment_reference == payment_reference)
         .with_for_update()
     )
-    return work.session.exec(statement).first()
+    return _held(work, work.session.exec(statement).first())
 
 
 def find_order_for_payment(work: UnitOfWork, payment_reference: str) -> Order:
@@ -130,7 +132,14 @@ def _load(work: UnitOfWork, external_id: str) -> Order | None:
         .where(Order.store_id == work.store_id, Order.external_id == external_id)
         .with_for_update()
     )
-    return work.session.exec(statement).first()
+    return _held(work, work.session.exec(statement).first())
+
+
+def _held(work: UnitOfWork, order: Order | None) -> Order | None:
+    # The transaction's finishers read the order again (its webhook body, its email).
+    if order is not None:
+        hold(work.session, order)
+    return order
 
 
 def upsert_order(work: UnitOfWork, facts: OrderFacts) -> Order:
@@ -172,8 +181,10 @@ def _create(work: UnitOfWork, facts: OrderFacts) -> Order:
     _fill(order, facts)
     work.session.add(order)
     work.session.flush()
+    hold(work.session, order)
     assert order.id is not None
     start_timeline(work.session, order.id)
+    start_children(work.session, order.id)
     add_milestone(work, order, Milestone.CREATED)
     work.made_known(ORDER.key(facts.external_id))
     return order

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from shopsync.models import Order, OrderLineItem, OutboxKind, OutboxMessage, Shipment, TimelineEntry
+from shopsync.orders.children import children
 
 
 def order_document(engine: Engine, *, store_id: int, external_id: str) -> dict[str, Any] | None:
@@ -27,10 +28,11 @@ def order_document(engine: Engine, *, store_id: int, external_id: str) -> dict[s
 
 def order_snapshot(session: Session, order: Order) -> dict[str, Any]:
     """The order now, with its items and shipments (what an order webhook carries)."""
+    assert order.id is not None
     return {
         **_summary(order),
-        "line_items": [_line_item(item) for item in _children(session, OrderLineItem, order)],
-        "shipments": [_shipment(s) for s in _children(session, Shipment, order)],
+        "line_items": [_line_item(item) for item in children(session, OrderLineItem, order.id)],
+        "shipments": [_shipment(s) for s in children(session, Shipment, order.id)],
     }
 
 

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from shopsync.clock import utcnow
 from shopsync.config import Settings
+from shopsync.db import alone
 from shopsync.mailchimp.adapter import MailchimpApi
 from shopsync.models import OutboxKind, OutboxMessage, OutboxStatus
 from shopsync.outbox.channels.base import Channel, Outcome
@@ -94,16 +95,18 @@ def claim(engine: Engine, ids: Sequence[int], *, lease: timedelta) -> list[int]:
     return OUTBOX.claim(engine, ids, lease=lease, redeliveries=lost_mid_send)
 
 
+# Which kind a batch sends first: the store's systems act on a webhook (an order.paid
+# is the moment to fulfil), so it does not wait behind a batch's emails.
+KIND_ORDER = {OutboxKind.STORE_WEBHOOK: 0, OutboxKind.MAILCHIMP: 1, OutboxKind.EMAIL: 2}
+
+
 def _load(engine: Engine, ids: Sequence[int]) -> list[OutboxMessage]:
     if not ids:
         return []
-    statement = (
-        select(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(list(ids)))
-        .order_by(col(OutboxMessage.kind), col(OutboxMessage.id))
-    )
+    statement = select(OutboxMessage).where(col(OutboxMessage.id).in_(list(ids)))
     with Session(engine, expire_on_commit=False) as session:
-        return list(session.exec(statement))
+        messages = list(session.exec(statement))
+    return sorted(messages, key=lambda m: (KIND_ORDER.get(OutboxKind(m.kind), 9), m.id or 0))
 
 
 def _channel(rt: Runtime, kind: OutboxKind) -> Channel:
@@ -128,7 +131,7 @@ def record(
             **values,
         )
     )
-    with engine.begin() as connection:
+    with alone(engine) as connection:
         connection.execute(statement)
     if status is not OutboxStatus.SENT:
         log.info("outbox %s %s: %s (%s)", message.id, message.kind, status.value, outcome.detail)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
 import httpcore
+
+from shopsync.outbox.tls import verifying_context
 
 CONNECT_SECONDS = 5.0
 USER_AGENT = "shopsync-webhooks/1"
@@ -96,7 +97,7 @@ class Response:
 def new_pool(policy: TargetPolicy) -> httpcore.ConnectionPool:
     backend = GuardedBackend() if policy is TargetPolicy.PUBLIC else None
     return httpcore.ConnectionPool(
-        ssl_context=ssl.create_default_context(),
+        ssl_context=verifying_context(),
         max_connections=10,
         network_backend=backend,
     )

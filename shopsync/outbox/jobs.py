@@ -29,13 +29,14 @@ def deliver_outbox() -> int:
     LANE.job_started(rt.redis)
     deadline = time.monotonic() + JOB_SECONDS
     attempts = 0
-    while time.monotonic() < deadline:
-        ids = LANE.next_batch(rt.redis, rt.settings.drain_linger_seconds)
-        if not ids:
-            return attempts
-        attempts += deliver(rt, ids)
-    if LANE.waiting(rt.redis):
-        LANE.ask_for_help(rt.redis)
+    try:
+        while time.monotonic() < deadline:
+            ids = LANE.next_batch(rt.redis, rt.settings.drain_linger_seconds)
+            if not ids:
+                break
+            attempts += deliver(rt, ids)
+    finally:
+        LANE.job_ending(rt.redis)
     return attempts
 
 

@@ -11,13 +11,17 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
 
 from shopsync.claims import ClaimableTable
 from shopsync.clock import utcnow
 from shopsync.models import OutboxKind, OutboxMessage, OutboxStatus
 from shopsync.models.limits import column_limit
-from shopsync.work import UnitOfWork
+from shopsync.work import UnitOfWork, on_finished
 
 table = OutboxMessage.__table__  # type: ignore[attr-defined]
 
@@ -31,6 +35,10 @@ OUTBOX = ClaimableTable(
 WAKE_GRACE = timedelta(seconds=30)
 
 
+PENDING_KEY = "shopsync.outbox_pending"
+WRITTEN_KEY = "shopsync.outbox_written"
+
+
 def post(
     work: UnitOfWork,
     *,
@@ -40,8 +48,13 @@ def post(
     summary: str,
     payload: dict[str, Any],
     order_id: int | None = None,
-) -> int | None:
-    """Write a message unless one with `key` exists; returns the new id or None."""
+) -> None:
+    """Write a message unless one with `key` exists, in the work's transaction.
+
+    The row is written with the others of its transaction in one statement: when the
+    work finishes (`UnitOfWork.finish`), or, for the worker's chunk of events, when the
+    chunk ends (`write_pending`). Ids of rows written are in `work.posted` after that.
+    """
     now = utcnow()
     values = {
         "store_id": work.store_id,
@@ -58,14 +71,62 @@ def post(
         "created_at": now,
         "next_attempt_at": now + WAKE_GRACE,
     }
-    dialect = postgresql if work.session.get_bind().dialect.name == "postgresql" else sqlite
+    pending: list[dict[str, Any]] = work.session.info.setdefault(PENDING_KEY, [])
+    pending.append(values)
+
+
+def write_pending(session: OrmSession) -> list[int]:
+    """Write the transaction's posted rows in one statement; the ids of the new ones.
+
+    A key posted twice, or already in the table, is written once (the first wins).
+    Code that reads or changes outbox rows in a transaction calls this first.
+    """
+    pending: list[dict[str, Any]] = session.info.pop(PENDING_KEY, [])
+    rows = list({row["idempotency_key"]: row for row in reversed(pending)}.values())[::-1]
+    if not rows:
+        return []
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(table)
-        .values(values)
+        .values(rows)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(table.c.id)
     )
-    message_id: int | None = work.session.execute(statement).scalar_one_or_none()
-    if message_id is not None:
-        work.posted.append(message_id)
-    return message_id
+    ids = sorted(session.execute(statement).scalars())
+    written: list[int] = session.info.setdefault(WRITTEN_KEY, [])
+    written.extend(ids)
+    return ids
+
+
+def discard_pending(session: Session) -> None:
+    """Forget rows posted by work that was rolled back (to a savepoint)."""
+    session.info.pop(PENDING_KEY, None)
+
+
+def written_ids(session: Session) -> list[int]:
+    """Every row `write_pending` wrote in this session (to wake their senders)."""
+    return list(session.info.get(WRITTEN_KEY, []))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_before_outbox_statements(state: ORMExecuteState) -> None:
+    """Any statement on the outbox in the same session sees the rows posted so far.
+
+    Like the ORM's autoflush: code that reads outbox rows (was this message written?)
+    or changes them (erasure) needs no call of its own.
+    """
+    session = state.session
+    if not session.info.get(PENDING_KEY):
+        return
+    statement = state.statement
+    on_table = getattr(statement, "table", None) is table
+    if on_table or any(mapper.class_ is OutboxMessage for mapper in state.all_mappers):
+        write_pending(session)
+
+
+def _write_at_finish(work: UnitOfWork) -> None:
+    if not work.defer_outbox:
+        work.posted.extend(write_pending(work.session))
+
+
+on_finished(_write_at_finish)

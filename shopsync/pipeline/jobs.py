@@ -65,15 +65,16 @@ def _drain(rt: runtime.Runtime) -> int:
     deadline = time.monotonic() + DRAIN_JOB_SECONDS
     worked = 0
     linger = rt.settings.drain_linger_seconds
-    while time.monotonic() < deadline and not stopping.requested():
-        ids = LANE.next_batch(redis, linger)
-        if not ids:
-            return worked
-        result = process_batch(rt.engine, registry, ids, policy, should_stop=stopping.requested)
-        worked += len(result.worked)
-        _wake_senders(redis, result.posted)
-    if LANE.waiting(redis):
-        LANE.ask_for_help(redis)
+    try:
+        while time.monotonic() < deadline and not stopping.requested():
+            ids = LANE.next_batch(redis, linger)
+            if not ids:
+                break
+            result = process_batch(rt.engine, registry, ids, policy, should_stop=stopping.requested)
+            worked += len(result.worked)
+            _wake_senders(redis, result.posted)
+    finally:
+        LANE.job_ending(redis)
     return worked
 
 

@@ -35,7 +35,7 @@ from sqlmodel import Session, col, select
 
 from shopsync.clock import utcnow
 from shopsync.config import Settings
-from shopsync.db import transaction
+from shopsync.db import hold, transaction
 from shopsync.errors import (
     EventOutcome,
     Ignored,
@@ -45,7 +45,9 @@ from shopsync.errors import (
     message_free_trace,
 )
 from shopsync.models import EventStatus, Store, WebhookEvent
+from shopsync.orders import children
 from shopsync.orders.timeline import forget_cached_milestones
+from shopsync.outbox import rows as outbox_rows
 from shopsync.pipeline import inbox
 from shopsync.pipeline.registry import Decoder, EventContext, Handler, Registry
 from shopsync.work import Cause, UnitOfWork
@@ -162,6 +164,8 @@ def _work_one(
         session.execute(inbox.finish_statement(event_id, EventStatus(outcome.status), str(outcome)))
         return
     if not isolate:
+        # The chunk commits or rolls back whole: its outbox rows go in one statement.
+        context.work.defer_outbox = True
         try:
             HandlerRunner(context).run()
         except Exception as error:
@@ -173,16 +177,23 @@ def _work_one(
         with session.begin_nested():
             runner.run()
     except EventOutcome as outcome:
-        forget_cached_milestones(session)
+        _forget_cached(session)
         session.execute(inbox.finish_statement(event_id, EventStatus(outcome.status), str(outcome)))
     except NotYetKnown as missing:
-        forget_cached_milestones(session)
+        _forget_cached(session)
         session.execute(inbox.park_statement(event_id, missing.key))
     except Exception as error:
-        forget_cached_milestones(session)
+        _forget_cached(session)
         session.execute(_failure_statement(session, event_id, error, policy, runner.current))
     else:
         batch.processed(context)
+
+
+def _forget_cached(session: Session) -> None:
+    """After a rollback to a savepoint: what the session remembers may be gone."""
+    forget_cached_milestones(session)
+    children.forget(session)
+    outbox_rows.discard_pending(session)
 
 
 class Batch:
@@ -191,12 +202,12 @@ class Batch:
     def __init__(self, session: Session, chunk: list[int], grace: timedelta) -> None:
         self.session = session
         self._grace = grace
-        # One query for the chunk: later `session.get` calls hit the identity map.
-        session.exec(select(WebhookEvent).where(col(WebhookEvent.id).in_(chunk))).all()
+        # One query for the chunk: later `session.get` calls hit the identity map, as
+        # long as the rows are held (the map itself keeps unchanged rows only weakly).
+        hold(session, *session.exec(select(WebhookEvent).where(col(WebhookEvent.id).in_(chunk))))
         self._stores: dict[int, Store | None] = {}
         self._processed: list[int] = []
         self._arrived: dict[int, list[str]] = {}
-        self._posted: list[int] = []
 
     def store(self, store_id: int) -> Store | None:
         if store_id not in self._stores:
@@ -205,19 +216,19 @@ class Batch:
 
     def processed(self, context: EventContext) -> None:
         self._processed.append(context.event.id or 0)
-        self._posted.extend(context.work.posted)
         if context.work.known:
             self._arrived.setdefault(context.event.store_id, []).extend(context.work.known)
 
     def finish(self) -> ChunkResult:
-        """Mark the processed rows; returns parked rows resumed by what arrived."""
+        """Write the outbox rows, mark the processed rows; returns parked rows resumed."""
+        outbox_rows.write_pending(self.session)
         if self._processed:
             self.session.execute(inbox.finish_many_statement(self._processed))
         resumed: list[int] = []
         for store_id, keys in self._arrived.items():
             statement = inbox.unpark_statement(store_id, keys, grace=self._grace)
             resumed.extend(self.session.execute(statement).scalars())
-        return ChunkResult(resumed=sorted(resumed), posted=self._posted)
+        return ChunkResult(resumed=sorted(resumed), posted=outbox_rows.written_ids(self.session))
 
 
 @dataclass(frozen=True)

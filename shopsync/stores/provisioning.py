@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from shopsync.crypto import Vault, new_token, same_secret, sha256_hex
-from shopsync.db import transaction
+from shopsync.db import single_statement, transaction
 from shopsync.errors import InvalidSecret
 from shopsync.models import Store, WebhookEndpoint
 from shopsync.pipeline.registry import Provider, Registry, registry
@@ -206,7 +206,8 @@ def store_id_for_api_key(engine: Engine, api_key: str) -> int | None:
     """The id of the store owning this API key: one indexed Core query, no ORM (page-view path)."""
     key_hash = sha256_hex(api_key)
     query = select(Store.id, Store.api_key_hash).where(Store.api_key_hash == key_hash)
-    with engine.connect() as connection:
+    # Autocommit: one round trip, no BEGIN before it and no ROLLBACK after it.
+    with single_statement(engine).connect() as connection:
         row = connection.execute(query).first()
     if row is None or not same_secret(row.api_key_hash, key_hash):
         return None

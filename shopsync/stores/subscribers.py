@@ -22,7 +22,7 @@ from shopsync.db import transaction
 from shopsync.errors import ShopsyncError
 from shopsync.models import OutboxKind, StoreSubscriber
 from shopsync.outbox.http import TargetPolicy, check_url
-from shopsync.outbox.rows import post
+from shopsync.outbox.rows import post, write_pending
 from shopsync.work import UnitOfWork
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the scheme's prefix, not a secret
@@ -227,7 +227,7 @@ def post_test_event(work: UnitOfWork, *, subscriber_id: int) -> int:
     """Write a signed `order.test` message to one subscriber; returns the outbox id."""
     subscriber = _get(work.session, work.store_id, subscriber_id)
     stamp = work.at.isoformat().replace("+00:00", "Z")
-    message_id = post(
+    post(
         work,
         kind=OutboxKind.STORE_WEBHOOK,
         # Every press sends a new message; a replay of one resends that one.
@@ -240,8 +240,10 @@ def post_test_event(work: UnitOfWork, *, subscriber_id: int) -> int:
             "data": {"milestone": TEST_MILESTONE, "order": _sample_order(stamp)},
         },
     )
-    assert message_id is not None  # the key is new
-    return message_id
+    written = write_pending(work.session)
+    assert len(written) == 1  # the key is new
+    work.posted.extend(written)
+    return written[0]
 
 
 def _sample_order(stamp: str) -> dict[str, object]:

@@ -36,6 +36,7 @@ from sqlmodel import Session
 from shopsync.customers.notifications import reason_to_skip
 from shopsync.models import OutboxKind, OutboxMessage
 from shopsync.outbox.channels.base import Outcome
+from shopsync.outbox.tls import verifying_context
 from shopsync.smtp import SmtpServer
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ class Connection:
         if self._smtp is not None:
             return self._smtp
         server = self._server
-        context = ssl.create_default_context(cafile=server.cafile)
+        context = verifying_context(server.cafile)
         smtp: smtplib.SMTP
         if server.implicit_tls:
             smtp = smtplib.SMTP_SSL(

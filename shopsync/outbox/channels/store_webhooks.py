@@ -61,6 +61,8 @@ class StoreWebhookChannel:
         self._policy = policy
         self._timeout = timeout
         self._pool = http.new_pool(policy)
+        # Per batch: each subscriber read and its secrets decrypted once.
+        self._subscribers: dict[int, tuple[StoreSubscriber | None, list[str]]] = {}
 
     def deliver(self, messages: list[OutboxMessage]) -> Iterator[tuple[OutboxMessage, Outcome]]:
         try:
@@ -72,26 +74,35 @@ class StoreWebhookChannel:
     def gave_up(self, message: OutboxMessage) -> None:
         if subscribers.record_failure(self._engine, int(message.target), gave_up=True):
             log.warning("subscriber %s disabled: every delivery failed for days", message.target)
+            self._subscribers.pop(int(message.target), None)  # read again: now disabled
 
     def _deliver_one(self, message: OutboxMessage) -> Outcome:
-        subscriber = self._subscriber(message)
+        subscriber, secrets = self._subscriber(message)
         if subscriber is None or not subscriber.enabled:
             return Outcome.skipped("the subscriber is disabled or was removed")
-        outcome = self._post(subscriber, message)
+        outcome = self._post(subscriber, secrets, message)
         self._note_health(subscriber, outcome)
         return outcome
 
-    def _subscriber(self, message: OutboxMessage) -> StoreSubscriber | None:
-        with Session(self._engine) as session:
-            subscriber = session.get(StoreSubscriber, int(message.target))
-        return subscriber if subscriber and subscriber.store_id == message.store_id else None
+    def _subscriber(self, message: OutboxMessage) -> tuple[StoreSubscriber | None, list[str]]:
+        subscriber_id = int(message.target)
+        if subscriber_id not in self._subscribers:
+            with Session(self._engine, expire_on_commit=False) as session:
+                found = session.get(StoreSubscriber, subscriber_id)
+            secrets = self._vault.decrypt_list(found.secrets_encrypted) if found else []
+            self._subscribers[subscriber_id] = (found, secrets)
+        subscriber, secrets = self._subscribers[subscriber_id]
+        if subscriber is None or subscriber.store_id != message.store_id:
+            return None, []
+        return subscriber, secrets
 
-    def _post(self, subscriber: StoreSubscriber, message: OutboxMessage) -> Outcome:
+    def _post(
+        self, subscriber: StoreSubscriber, secrets: list[str], message: OutboxMessage
+    ) -> Outcome:
         problem = http.check_url(subscriber.url, self._policy)
         if problem:
             return Outcome.failed(f"refused: {problem}")
         msg_id, now = message_id(message), utcnow()
-        secrets = self._vault.decrypt_list(subscriber.secrets_encrypted)
         headers = {
             "content-type": "application/json",
             "webhook-id": msg_id,
@@ -115,14 +126,19 @@ class StoreWebhookChannel:
         if response.status == GONE:
             assert subscriber.id is not None
             subscribers.disable(self._engine, subscriber.id, "the receiver answered 410 Gone")
+            subscriber.enabled = False  # the rest of the batch is skipped
         return judge(response)
 
     def _note_health(self, subscriber: StoreSubscriber, outcome: Outcome) -> None:
         assert subscriber.id is not None
         if outcome.status is OutboxStatus.SENT:
-            subscribers.record_success(self._engine, subscriber.id)
+            # Only a subscriber that was failing has anything to clear.
+            if subscriber.failing_since is not None:
+                subscribers.record_success(self._engine, subscriber.id)
+                subscriber.failing_since = None
         else:
             subscribers.record_failure(self._engine, subscriber.id, gave_up=False)
+            subscriber.failing_since = subscriber.failing_since or utcnow()
 
 
 def judge(response: http.Response) -> Outcome:
