@@ -173,8 +173,10 @@ def test_wrong_or_another_stores_secret_is_refused(
     assert events(runtime) == []
 
 
+# Five seconds either side of the tolerance: whole-second timestamps and a slow request on
+# a busy machine must not decide the answer.
 @pytest.mark.parametrize(
-    ("offset", "accepted"), [(-299, True), (-301, False), (299, True), (301, False), (3600, False)]
+    ("offset", "accepted"), [(-295, True), (-305, False), (295, True), (305, False), (3600, False)]
 )
 def test_timestamp_tolerance_is_five_minutes_both_ways(
     client: FlaskClient, store: StoreFixture, offset: int, accepted: bool

@@ -90,8 +90,10 @@ def test_another_stores_secret_is_refused(
     assert response.status_code == 400
 
 
+# Five seconds either side of the 300 s tolerance: the header's whole-second timestamp and
+# a slow request on a busy machine must not decide the answer.
 @pytest.mark.parametrize(
-    ("offset", "accepted"), [(-299, True), (-301, False), (299, True), (301, False)]
+    ("offset", "accepted"), [(-295, True), (-305, False), (295, True), (305, False)]
 )
 def test_timestamp_tolerance_is_checked_both_ways(
     client: FlaskClient, store: StoreFixture, offset: int, accepted: bool
