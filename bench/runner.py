@@ -92,7 +92,7 @@ def run(opts: Options, stack: ExitStack, results: dict[str, Any], stamp: str) ->
     probe = psutil.cpu_percent(interval=2.0)
     results["machine"]["background_cpu_percent_before"] = probe
     results["machine"]["loadavg_before"] = [round(x, 2) for x in os.getloadavg()]
-    scenarios.progress(f"machine busy {probe:.0f}% before start (other sessions' load)")
+    scenarios.progress(f"machine busy {probe:.0f}% before start (other processes' load)")
 
     infra.ensure_redis_db9_unused()
     infra.flush_redis_db9()
