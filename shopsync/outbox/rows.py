@@ -81,8 +81,10 @@ def write_pending(session: OrmSession) -> list[int]:
     A key posted twice, or already in the table, is written once (the first wins).
     Code that reads or changes outbox rows in a transaction calls this first.
     """
-    pending: list[dict[str, Any]] = session.info.pop(PENDING_KEY, [])
-    rows = list({row["idempotency_key"]: row for row in reversed(pending)}.values())[::-1]
+    first_by_key: dict[str, dict[str, Any]] = {}
+    for row in session.info.pop(PENDING_KEY, []):
+        first_by_key.setdefault(row["idempotency_key"], row)
+    rows = list(first_by_key.values())
     if not rows:
         return []
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
